@@ -1,0 +1,30 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+
+export const TEXT_PLAIN = 'text/plain; charset=UTF-8';
+
+/** Ends a response with a complete, small body (Content-Length set by Node). */
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: OutgoingHttpHeaders = {},
+): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (body !== '' && headers['Content-Type'] === undefined) headers['Content-Type'] = TEXT_PLAIN;
+  // writeHead comes first, so Node cannot count the body itself.
+  headers['Content-Length'] = Buffer.byteLength(body);
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export function sendNotFound(res: ServerResponse): void {
+  sendText(res, 404, 'Not found\n');
+}
+
+/** 405 carries `Allow` and, as the protocol suite checks, neither body nor Content-Type. */
+export function sendMethodNotAllowed(res: ServerResponse, allow: string): void {
+  sendText(res, 405, '', { Allow: allow });
+}

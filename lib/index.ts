@@ -1,0 +1,16 @@
+/**
+ * sockjs-express: a SockJS server for Express and Node http.
+ * @packageDocumentation
+ */
+export { sockjsMiddleware, sockjsMiddleware as sockjs, type SockjsRouter } from './middleware';
+export { Connection, type ConnectionEvents } from './session/connection';
+export { ReadyState } from './session/ready-state';
+export type { ConnectionProtocol } from './transports/receiver';
+export {
+  TRANSPORT_NAMES,
+  type SockjsOptions,
+  type TransportName,
+  type LogFunction,
+  type LogSeverity,
+  type JsessionidFunction,
+} from './options';

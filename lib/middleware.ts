@@ -1,0 +1,62 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { normalizeOptions, type SockjsOptions } from './options';
+import { SockjsService } from './service';
+import { RouteTable } from './routes';
+import { sendNotFound } from './http/respond';
+import type { Connection } from './session/connection';
+
+/** Where a router keeps its service, for attachUpgrade and tests. */
+export const SERVICE = Symbol('sockjs.service');
+
+/**
+ * An Express Router serving one SockJS service; also an EventEmitter that emits
+ * `connection` for every new client.
+ */
+export interface SockjsRouter extends Router {
+  on(event: 'connection', listener: (connection: Connection) => void): this;
+  once(event: 'connection', listener: (connection: Connection) => void): this;
+  off(event: 'connection', listener: (connection: Connection) => void): this;
+  addListener(event: 'connection', listener: (connection: Connection) => void): this;
+  removeListener(event: 'connection', listener: (connection: Connection) => void): this;
+  removeAllListeners(event?: 'connection'): this;
+  listenerCount(event: 'connection'): number;
+  emit(event: 'connection', connection: Connection): boolean;
+  /** @internal */
+  readonly [SERVICE]: SockjsService;
+}
+
+/** Gives a function object the EventEmitter methods, the way Express does for `app`. */
+function mixinEventEmitter(target: object): void {
+  for (const name of Object.getOwnPropertyNames(EventEmitter.prototype)) {
+    if (name === 'constructor') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(EventEmitter.prototype, name);
+    if (descriptor !== undefined) Object.defineProperty(target, name, descriptor);
+  }
+  EventEmitter.call(target as EventEmitter);
+}
+
+/**
+ * Creates a SockJS service to mount anywhere in an Express app:
+ * `app.use('/echo', sockjsMiddleware(options))`. The base URL is learned from each
+ * request, so it works at the root, under a prefix and under nested routers.
+ */
+export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
+  const normalized = normalizeOptions(options);
+  const router = Router() as SockjsRouter;
+  mixinEventEmitter(router);
+  const service = new SockjsService(normalized, router as unknown as EventEmitter);
+  const routes = new RouteTable(service);
+  Object.defineProperty(router, SERVICE, { value: service });
+
+  router.use(function sockjsHandler(req: Request, res: Response, next: NextFunction): void {
+    const prefix = req.baseUrl ?? '';
+    if (routes.handle(req as IncomingMessage, res as ServerResponse, req.url, prefix)) return;
+    // Under its own prefix every path is the service's; mounted at the root, it lets the
+    // rest of the app answer what is not SockJS.
+    if (prefix === '') next();
+    else sendNotFound(res);
+  });
+  return router;
+}

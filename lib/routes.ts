@@ -1,0 +1,143 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SockjsService } from './service';
+import type { TransportName } from './options';
+import type { SessionHandler } from './transports/context';
+import { sendMethodNotAllowed } from './http/respond';
+import {
+  greeting,
+  iframe,
+  iframeResource,
+  info,
+  notAnUpgrade,
+  options,
+  type IframeResource,
+} from './static-routes';
+import { xhrPolling, xhrStreaming } from './transports/xhr';
+import { eventsource } from './transports/eventsource';
+import { htmlfile } from './transports/htmlfile';
+import { jsonpPolling } from './transports/jsonp';
+import { jsonpSend, xhrSend } from './transports/send';
+
+/** One session URL suffix: which methods it answers, and for which enabled transports. */
+interface SessionRoute {
+  readonly methods: Readonly<Record<string, SessionHandler>>;
+  readonly allow: string;
+  /** Served when any of these transports is enabled. */
+  readonly neededBy: readonly TransportName[];
+}
+
+/** Hands a websocket request to the upgrade path; null until websockets are wired. */
+export type WebsocketHandler = (request: Parameters<SessionHandler>[0], raw: boolean) => boolean;
+
+function preflightFor(methods: string): SessionHandler {
+  return (request) => options(request.service.options, request.req, request.res, methods);
+}
+
+const POST_PREFLIGHT = preflightFor('OPTIONS, POST');
+
+const SESSION_ROUTES: Readonly<Record<string, SessionRoute>> = {
+  xhr: {
+    methods: { POST: xhrPolling, OPTIONS: POST_PREFLIGHT },
+    allow: 'OPTIONS, POST',
+    neededBy: ['xhr-polling'],
+  },
+  xhr_streaming: {
+    methods: { POST: xhrStreaming, OPTIONS: POST_PREFLIGHT },
+    allow: 'OPTIONS, POST',
+    neededBy: ['xhr-streaming'],
+  },
+  xhr_send: {
+    methods: { POST: xhrSend, OPTIONS: POST_PREFLIGHT },
+    allow: 'OPTIONS, POST',
+    // iframe-eventsource and iframe-htmlfile send with XHR from inside the iframe.
+    neededBy: ['xhr-polling', 'xhr-streaming', 'eventsource', 'htmlfile'],
+  },
+  eventsource: { methods: { GET: eventsource }, allow: 'GET', neededBy: ['eventsource'] },
+  htmlfile: { methods: { GET: htmlfile }, allow: 'GET', neededBy: ['htmlfile'] },
+  jsonp: { methods: { GET: jsonpPolling }, allow: 'GET', neededBy: ['jsonp-polling'] },
+  jsonp_send: { methods: { POST: jsonpSend }, allow: 'POST', neededBy: ['jsonp-polling'] },
+};
+
+/** `<server>` and `<session>`: non-empty, no `/`, no `.` */
+const SESSION_PATH = /^\/([^/.]+)\/([^/.]+)\/([a-z_]+)$/;
+const IFRAME_PATH = /^\/iframe[0-9a-z._-]*\.html$/;
+
+/**
+ * Answers every request under one service's base URL: our own small route table, so the
+ * same code serves an Express mount and a plain `http.Server`.
+ */
+export class RouteTable {
+  private readonly sessionRoutes: ReadonlyMap<string, SessionRoute>;
+  private readonly iframe: IframeResource;
+  websocket: WebsocketHandler | null = null;
+
+  constructor(private readonly service: SockjsService) {
+    const enabled = service.options.transports;
+    const routes = new Map<string, SessionRoute>();
+    for (const [name, route] of Object.entries(SESSION_ROUTES)) {
+      if (route.neededBy.some((transport) => enabled.has(transport))) routes.set(name, route);
+    }
+    this.sessionRoutes = routes;
+    this.iframe = iframeResource(service.options.sockjsUrl);
+  }
+
+  /**
+   * @param path the URL path below the base URL, with its query string
+   * @param prefix the base URL itself
+   * @returns false when the path is none of ours (the caller decides: 404 or next())
+   */
+  handle(req: IncomingMessage, res: ServerResponse, path: string, prefix: string): boolean {
+    const queryStart = path.indexOf('?');
+    const pathname = queryStart === -1 ? path : path.slice(0, queryStart);
+    const method = req.method ?? 'GET';
+    const service = this.service;
+
+    if (pathname === '/' || pathname === '') {
+      if (method === 'GET' || method === 'HEAD') greeting(res);
+      else sendMethodNotAllowed(res, 'GET');
+      return true;
+    }
+    if (pathname === '/info') {
+      if (method === 'GET' || method === 'HEAD') info(service.options, req, res);
+      else if (method === 'OPTIONS') options(service.options, req, res, 'OPTIONS, GET');
+      else sendMethodNotAllowed(res, 'OPTIONS, GET');
+      return true;
+    }
+    if (IFRAME_PATH.test(pathname)) {
+      if (method === 'GET' || method === 'HEAD') iframe(this.iframe, req, res);
+      else sendMethodNotAllowed(res, 'GET');
+      return true;
+    }
+    const query = queryStart === -1 ? '' : path.slice(queryStart + 1);
+    if (pathname === '/websocket') {
+      if (!service.options.transports.has('websocket')) return false;
+      this.websocketRequest({ service, req, res, sessionId: '', query, prefix }, true);
+      return true;
+    }
+    const match = SESSION_PATH.exec(pathname);
+    if (match === null) return false;
+    const transport = match[3];
+    const request = { service, req, res, sessionId: match[2], query, prefix };
+    if (transport === 'websocket') {
+      if (!service.options.transports.has('websocket')) return false;
+      this.websocketRequest(request, false);
+      return true;
+    }
+    const route = this.sessionRoutes.get(transport);
+    if (route === undefined) return false;
+    const handler = route.methods[method];
+    if (handler === undefined) sendMethodNotAllowed(res, route.allow);
+    else handler(request);
+    return true;
+  }
+
+  private websocketRequest(request: Parameters<SessionHandler>[0], raw: boolean): void {
+    const { req, res } = request;
+    if (req.method !== 'GET') {
+      sendMethodNotAllowed(res, 'GET');
+      return;
+    }
+    if (this.websocket !== null && this.websocket(request, raw)) return;
+    notAnUpgrade(req, res);
+  }
+}

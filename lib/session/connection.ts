@@ -1,0 +1,157 @@
+import { Stream } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ConnectionProtocol, Receiver } from '../transports/receiver';
+import type { Session } from './session';
+import { ReadyState } from './ready-state';
+
+/**
+ * Request headers copied onto `Connection.headers`: the ones that identify a client or
+ * its proxies. Never `cookie` or `authorization`: the connection outlives the request
+ * and is often logged.
+ */
+const FORWARDED_HEADERS = [
+  'referer',
+  'x-client-ip',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-cluster-client-ip',
+  'via',
+  'x-real-ip',
+  'x-forwarded-proto',
+  'x-ssl',
+  'dnt',
+  'host',
+  'user-agent',
+  'accept-language',
+] as const;
+
+/** Events of a Connection. */
+export interface ConnectionEvents {
+  /** A message from the client. */
+  data: [message: string];
+  /** Alias of `data` kept for sockjs-node 0.2 code. */
+  message: [message: string];
+  /** The connection can no longer be read (emitted right before `close`). */
+  end: [];
+  /** The connection is closed; emitted exactly once. */
+  close: [];
+}
+
+/**
+ * One client, as the application sees it: the sockjs-node Connection API, the same on
+ * every transport. It is a (legacy) Node stream, so `conn.pipe(dest)` works.
+ */
+export class Connection extends Stream {
+  /** A random id, safe to log; the protocol session id is never exposed. */
+  readonly id: string = randomUUID();
+  /** Last known address of the client (of the socket; see `headers` for proxies). */
+  remoteAddress: string | undefined = undefined;
+  remotePort: number | undefined = undefined;
+  /** The local address the client connected to. */
+  address: AddressInfo | Record<string, never> = {};
+  /** The client's identity and forwarding headers from the request that opened it. */
+  headers: IncomingHttpHeaders = {};
+  /** URL of the request that opened the connection. */
+  url = '';
+  /** Path of that URL, without the query string. */
+  pathname = '';
+  /** Transport carrying the connection. */
+  protocol: ConnectionProtocol | '' = '';
+  readonly #session: Session;
+
+  constructor(
+    session: Session,
+    /** Base URL of the service. */
+    readonly prefix: string,
+  ) {
+    super();
+    this.#session = session;
+  }
+
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
+  get readyState(): ReadyState {
+    return this.#session.readyState;
+  }
+
+  get readable(): boolean {
+    return this.#session.readyState === ReadyState.OPEN;
+  }
+
+  get writable(): boolean {
+    return this.#session.readyState === ReadyState.OPEN;
+  }
+
+  /**
+   * Sends a message. Returns false when the connection is no longer open (the message is
+   * dropped).
+   */
+  write(message: string): boolean {
+    return this.#session.send(typeof message === 'string' ? message : String(message));
+  }
+
+  /** Closes the connection with 1000 "Normal closure", after sending `message` if given. */
+  end(message?: string): void {
+    if (message !== undefined && message !== null) this.write(message);
+    this.#session.close(1000, 'Normal closure');
+  }
+
+  /** Asks the client to disconnect with `code` and `reason`. */
+  close(code = 1000, reason = 'Normal closure'): boolean {
+    if (!Number.isInteger(code) || code < 0 || code > 4999) {
+      throw new TypeError(`sockjs: close code must be an integer from 0 to 4999, got ${String(code)}`);
+    }
+    return this.#session.close(code, String(reason));
+  }
+
+  /** sockjs-node 0.3: closes the connection and drops every listener but `close`. */
+  destroy(): void {
+    this.end();
+    for (const event of this.eventNames()) if (event !== 'close') this.removeAllListeners(event);
+  }
+
+  /** sockjs-node 0.3: same as destroy(). */
+  destroySoon(): void {
+    this.destroy();
+  }
+
+  override toString(): string {
+    return `<SockJSConnection ${this.id}>`;
+  }
+
+  /** @internal Records where the connection comes from. */
+  describe(receiver: Receiver): void {
+    const req = receiver.req;
+    const socket = receiver.socket;
+    if (socket) {
+      this.remoteAddress = socket.remoteAddress;
+      this.remotePort = socket.remotePort;
+      const local = socket.address();
+      if (typeof local === 'object' && 'port' in local) this.address = local;
+    }
+    this.url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+    const query = this.url.indexOf('?');
+    this.pathname = query === -1 ? this.url : this.url.slice(0, query);
+    this.protocol = receiver.protocol;
+    const headers: Record<string, string | string[]> = {};
+    for (const name of FORWARDED_HEADERS) {
+      const value = req.headers[name];
+      if (value !== undefined) headers[name] = value;
+    }
+    this.headers = headers;
+  }
+
+  /** @internal A message from the client. */
+  deliver(message: string): void {
+    this.emit('data', message);
+    if (this.listenerCount('message') > 0) this.emit('message', message);
+  }
+
+  /** @internal The session is over. */
+  closed(): void {
+    this.emit('end');
+    this.emit('close');
+  }
+}

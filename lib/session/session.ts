@@ -1,0 +1,235 @@
+import type { Receiver, ReceiverOwner } from '../transports/receiver';
+import {
+  ANOTHER_CONNECTION_FRAME,
+  HEARTBEAT_FRAME,
+  INTERRUPTED_FRAME,
+  OPEN_FRAME,
+  closeFrame,
+  messageFrame,
+} from '../protocol/frames';
+import { Connection } from './connection';
+import { ReadyState } from './ready-state';
+
+/** What a session needs from the service that owns it. */
+export interface SessionHost {
+  readonly heartbeatDelay: number;
+  readonly disconnectDelay: number;
+  /** Announces a new connection to the application. */
+  connectionOpened(connection: Connection): void;
+  /** Forgets a session; called once, when its id may be used again. */
+  sessionForgotten(session: Session): void;
+}
+
+function onSessionTimer(session: Session): void {
+  session.timerFired();
+}
+
+function flushOnTick(session: Session): void {
+  session.flush();
+}
+
+/**
+ * One SockJS session: the state machine of PROTOCOL.md section 6. It outlives single HTTP
+ * requests: receivers (polls, streams, websockets) attach and detach; messages the
+ * application writes meanwhile wait in `queue`.
+ *
+ * One timer per session at a time: a heartbeat timer while a receiver is attached, a
+ * disconnect timer while none is.
+ */
+export class Session implements ReceiverOwner {
+  readyState: ReadyState = ReadyState.CONNECTING;
+  receiver: Receiver | null = null;
+  readonly connection: Connection;
+  private queue: string[] = [];
+  private flushScheduled = false;
+  /** Set once the session ends; every later receiver gets it (not 2010). */
+  private closingFrame: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerIsHeartbeat = false;
+  /** The application has seen `connection`; only then does it get `close`. */
+  private announced = false;
+
+  /**
+   * @param id the session id from the URL, or null for a websocket session, which lives
+   *   exactly as long as its socket and is in no store.
+   */
+  constructor(
+    readonly id: string | null,
+    private readonly host: SessionHost,
+    prefix: string,
+  ) {
+    this.connection = new Connection(this, prefix);
+  }
+
+  /** A receiving connection arrives for this session. */
+  attach(receiver: Receiver): void {
+    if (this.receiver !== null) {
+      receiver.sendFrame(ANOTHER_CONNECTION_FRAME);
+      receiver.end();
+      return;
+    }
+    this.clearTimer();
+    if (this.closingFrame !== null) {
+      this.deliverClose(receiver);
+      return;
+    }
+    this.receiver = receiver;
+    receiver.owner = this;
+    if (this.readyState === ReadyState.CONNECTING) {
+      this.connection.describe(receiver);
+      this.readyState = ReadyState.OPEN;
+      receiver.sendFrame(OPEN_FRAME);
+      process.nextTick(emitConnection, this);
+      if (this.receiver !== receiver) return;
+    }
+    if (this.queue.length > 0) this.flush();
+    if (this.receiver === receiver) this.startTimer(true);
+  }
+
+  /** Messages from the client, in order. */
+  didMessages(messages: readonly string[]): void {
+    for (const message of messages) {
+      if (this.readyState !== ReadyState.OPEN) return;
+      this.connection.deliver(message);
+    }
+  }
+
+  /** Queues a message; frames written in one tick go out together in one `a[...]`. */
+  send(message: string): boolean {
+    if (this.readyState !== ReadyState.OPEN) return false;
+    this.queue.push(message);
+    if (this.receiver !== null && !this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(flushOnTick, this);
+    }
+    return true;
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    const receiver = this.receiver;
+    if (receiver === null || this.queue.length === 0) return;
+    const frame = messageFrame(this.queue);
+    this.queue = [];
+    receiver.sendFrame(frame);
+    if (this.receiver === receiver && this.timer !== null) this.timer.refresh();
+  }
+
+  /** The application closes the session. */
+  close(code: number, reason: string): boolean {
+    if (this.readyState !== ReadyState.OPEN) return false;
+    this.readyState = ReadyState.CLOSING;
+    this.closingFrame = closeFrame(code, reason);
+    const receiver = this.receiver;
+    if (receiver !== null) {
+      this.detach(receiver);
+      this.deliverClose(receiver);
+    }
+    return true;
+  }
+
+  /** Ends the session at once, as if its connection had been cut (shutdown, limits). */
+  terminate(frame: string): void {
+    if (this.readyState === ReadyState.CLOSED) return;
+    if (this.closingFrame === null) this.closingFrame = frame;
+    const receiver = this.receiver;
+    if (receiver !== null) {
+      this.detach(receiver);
+      this.deliverClose(receiver);
+    } else {
+      this.finish();
+    }
+  }
+
+  receiverDone(receiver: Receiver): void {
+    if (this.receiver !== receiver) return;
+    this.detach(receiver);
+    if (this.id === null) this.receiverLost(receiver);
+    else this.startTimer(false);
+  }
+
+  receiverLost(receiver: Receiver): void {
+    if (this.receiver === receiver) this.detach(receiver);
+    if (this.closingFrame === null) this.closingFrame = INTERRUPTED_FRAME;
+    this.queue = [];
+    this.finish();
+    if (this.id === null) this.forget();
+    else this.startTimer(false);
+  }
+
+  timerFired(): void {
+    this.timer = null;
+    if (this.timerIsHeartbeat) {
+      const receiver = this.receiver;
+      if (receiver === null) return;
+      receiver.sendFrame(HEARTBEAT_FRAME);
+      if (this.receiver === receiver) this.startTimer(true);
+      return;
+    }
+    this.finish();
+    this.forget();
+  }
+
+  private deliverClose(receiver: Receiver): void {
+    if (this.queue.length > 0) {
+      receiver.sendFrame(messageFrame(this.queue));
+      this.queue = [];
+    }
+    const delivered = !receiver.ended;
+    if (delivered) receiver.sendFrame(this.closingFrame as string);
+    receiver.end();
+    if (delivered && this.readyState === ReadyState.CLOSING) this.finish();
+    if (this.id === null) {
+      this.finish();
+      this.forget();
+    } else {
+      this.startTimer(false);
+    }
+  }
+
+  private detach(receiver: Receiver): void {
+    receiver.owner = null;
+    this.receiver = null;
+    this.clearTimer();
+  }
+
+  /** Emits `close` to the application, exactly once. */
+  private finish(): void {
+    if (this.readyState === ReadyState.CLOSED) return;
+    this.readyState = ReadyState.CLOSED;
+    if (this.announced) this.connection.closed();
+  }
+
+  private forget(): void {
+    this.clearTimer();
+    this.host.sessionForgotten(this);
+  }
+
+  private startTimer(heartbeat: boolean): void {
+    this.clearTimer();
+    this.timerIsHeartbeat = heartbeat;
+    this.timer = setTimeout(
+      onSessionTimer,
+      heartbeat ? this.host.heartbeatDelay : this.host.disconnectDelay,
+      this,
+    );
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** @internal */
+  announce(): void {
+    if (this.readyState === ReadyState.CLOSED) return;
+    this.announced = true;
+    this.host.connectionOpened(this.connection);
+  }
+}
+
+function emitConnection(session: Session): void {
+  session.announce();
+}

@@ -1,0 +1,42 @@
+import { ResponseReceiver, type ResponseFormat } from './response-receiver';
+import type { SessionRequest } from './context';
+import { callbackParameter } from './callback';
+import { htmlfilePrelude } from '../protocol/pages';
+
+/**
+ * `<`, `>` and `&` inside the script block as JSON escapes, so a message containing
+ * `</script>` cannot end the block (script injection).
+ */
+const HTML_UNSAFE = /[<>&]/g;
+const HTML_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' };
+
+function escapeHtml(char: string): string {
+  return HTML_ESCAPES[char];
+}
+
+export const htmlfileFormat: ResponseFormat = {
+  protocol: 'htmlfile',
+  contentType: 'text/html; charset=UTF-8',
+  cors: false,
+  prelude: htmlfilePrelude,
+  frame: (frame) =>
+    '<script>\np(' + JSON.stringify(frame).replace(HTML_UNSAFE, escapeHtml) + ');\n</script>\r\n',
+};
+
+/** `GET BASE/S/I/htmlfile?c=<callback>` */
+export function htmlfile(request: SessionRequest): void {
+  const { service, req, res } = request;
+  const callback = callbackParameter(request.query, res);
+  if (callback === null) return;
+  service.setCookie(req, res);
+  const receiver = new ResponseReceiver(
+    req,
+    res,
+    htmlfileFormat,
+    service.options.responseLimit,
+    true,
+    callback,
+  );
+  receiver.open();
+  service.receive(request.sessionId, request.prefix, receiver);
+}

@@ -1,0 +1,38 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** How the application's connection is carried; `Connection.protocol`. */
+export type ConnectionProtocol =
+  | 'websocket'
+  | 'websocket-raw'
+  | 'xhr-streaming'
+  | 'xhr-polling'
+  | 'eventsource'
+  | 'htmlfile'
+  | 'jsonp-polling';
+
+/** What a receiver tells the session it is attached to. */
+export interface ReceiverOwner {
+  /** The receiver ended normally (polling answered, response limit reached). */
+  receiverDone(receiver: Receiver): void;
+  /** The peer went away (network cut, client abort, websocket closed). */
+  receiverLost(receiver: Receiver): void;
+}
+
+/**
+ * The small contract every transport implements: a receiving connection that the
+ * session writes frames to. See transports/response-receiver.ts and the websocket one.
+ */
+export interface Receiver {
+  readonly protocol: ConnectionProtocol;
+  readonly req: IncomingMessage;
+  readonly socket: Socket | null;
+  /** True once the receiver can carry no more frames. */
+  readonly ended: boolean;
+  /** The session it feeds; set by the session on attach, cleared on detach. */
+  owner: ReceiverOwner | null;
+  /** Writes one frame. May end the receiver (a poll carries one frame). */
+  sendFrame(frame: string): void;
+  /** Ends the transport; the owner, if any, hears `receiverDone`. */
+  end(): void;
+}

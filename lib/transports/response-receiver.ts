@@ -1,0 +1,121 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import onFinished from 'on-finished';
+import { NO_CACHE, cors } from '../http/headers';
+import type { ConnectionProtocol, Receiver, ReceiverOwner } from './receiver';
+
+/** TCP keep-alive probes on long-held requests find peers that vanished without a FIN. */
+const TCP_KEEPALIVE_MS = 5000;
+
+/** How one HTTP transport puts frames on the wire. */
+export interface ResponseFormat {
+  readonly protocol: ConnectionProtocol;
+  readonly contentType: string;
+  /** Whether the transport answers cross-origin requests itself (CORS headers). */
+  readonly cors: boolean;
+  /** Text right after the headers, before any frame (streaming transports). */
+  prelude(callback: string): string;
+  /** One frame as written on the wire. */
+  frame(frame: string, callback: string): string;
+}
+
+/**
+ * A receiving HTTP response. A ResponseFormat says how a frame is written; this class owns
+ * the byte budget (`responseLimit`; 1 for polling, so one frame per response) and tells a
+ * cut connection (client abort) from a normal end.
+ */
+export class ResponseReceiver implements Receiver {
+  owner: ReceiverOwner | null = null;
+  ended = false;
+  readonly socket: Socket | null;
+  readonly protocol: ConnectionProtocol;
+  private budget: number;
+  private started = false;
+  private readonly withCors: boolean;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    private readonly format: ResponseFormat,
+    limit: number,
+    disableCors: boolean,
+    /** htmlfile and jsonp callback name, validated. */
+    private readonly callback = '',
+  ) {
+    this.protocol = format.protocol;
+    this.withCors = format.cors && !disableCors;
+    this.budget = limit;
+    this.socket = req.socket;
+    if (this.socket && limit > 1) this.socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
+    onFinished(res, () => this.responseFinished());
+  }
+
+  sendFrame(frame: string): void {
+    if (this.ended) return;
+    const data = this.format.frame(frame, this.callback);
+    this.budget -= Buffer.byteLength(data);
+    if (!this.started && this.budget <= 0) {
+      // A poll: the whole answer is this frame, sent with Content-Length.
+      this.started = true;
+      this.ended = true;
+      const headers = this.headers();
+      headers['Content-Length'] = Buffer.byteLength(data);
+      this.res.writeHead(200, headers);
+      this.res.end(data);
+      this.notifyDone();
+      return;
+    }
+    this.open();
+    // Each frame is its own write, so its own chunk: clients may read chunk by chunk.
+    this.res.write(data);
+    if (this.budget <= 0) this.end();
+  }
+
+  /**
+   * Writes headers and prelude now, before any frame: streaming transports call it at once
+   * so proxies and browsers see the response start.
+   */
+  open(): void {
+    if (this.started) return;
+    this.started = true;
+    this.res.writeHead(200, this.headers());
+    const prelude = this.format.prelude(this.callback);
+    if (prelude !== '') this.res.write(prelude);
+    else this.res.flushHeaders();
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (!this.res.writableEnded) {
+      if (!this.started) {
+        this.started = true;
+        this.res.writeHead(200, this.headers());
+      }
+      this.res.end();
+    }
+    this.notifyDone();
+  }
+
+  private headers(): OutgoingHttpHeaders {
+    const headers: OutgoingHttpHeaders = {
+      'Content-Type': this.format.contentType,
+      'Cache-Control': NO_CACHE,
+    };
+    if (this.format.protocol === 'jsonp-polling') headers['X-Content-Type-Options'] = 'nosniff';
+    return this.withCors ? cors(this.req, headers) : headers;
+  }
+
+  private notifyDone(): void {
+    const owner = this.owner;
+    if (owner !== null) owner.receiverDone(this);
+  }
+
+  /** The response is over: ended by us (nothing to do) or by the network (abort). */
+  private responseFinished(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const owner = this.owner;
+    if (owner !== null) owner.receiverLost(this);
+  }
+}
