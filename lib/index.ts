@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 export { sockjsMiddleware, sockjsMiddleware as sockjs, type SockjsRouter } from './middleware';
+export { attachUpgrade } from './upgrade';
 export { Connection, type ConnectionEvents } from './session/connection';
 export { ReadyState } from './session/ready-state';
 export type { ConnectionProtocol } from './transports/receiver';
@@ -13,4 +14,5 @@ export {
   type LogFunction,
   type LogSeverity,
   type JsessionidFunction,
+  type WebsocketOptions,
 } from './options';

@@ -6,6 +6,9 @@ import { SockjsService } from './service';
 import { RouteTable } from './routes';
 import { sendNotFound } from './http/respond';
 import type { Connection } from './session/connection';
+import { attachUpgrade } from './upgrade';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 
 /** Where a router keeps its service, for attachUpgrade and tests. */
 export const SERVICE = Symbol('sockjs.service');
@@ -23,6 +26,8 @@ export interface SockjsRouter extends Router {
   removeAllListeners(event?: 'connection'): this;
   listenerCount(event: 'connection'): number;
   emit(event: 'connection', connection: Connection): boolean;
+  /** Same as `attachUpgrade(server)`: WebSocket upgrades for every service on the server. */
+  attachUpgrade(server: HttpServer | HttpsServer): void;
   /** @internal */
   readonly [SERVICE]: SockjsService;
 }
@@ -49,6 +54,7 @@ export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
   const service = new SockjsService(normalized, router as unknown as EventEmitter);
   const routes = new RouteTable(service);
   Object.defineProperty(router, SERVICE, { value: service });
+  Object.defineProperty(router, 'attachUpgrade', { value: attachUpgrade });
 
   router.use(function sockjsHandler(req: Request, res: Response, next: NextFunction): void {
     const prefix = req.baseUrl ?? '';

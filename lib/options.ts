@@ -1,5 +1,6 @@
 import { debuglog } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerOptions as WsServerOptions } from 'ws';
 
 /** Severity levels passed to the `log` option, as in sockjs-node. */
 export type LogSeverity = 'debug' | 'info' | 'error';
@@ -26,6 +27,12 @@ export const TRANSPORT_NAMES: readonly TransportName[] = Object.freeze([
   'htmlfile',
   'jsonp-polling',
 ]);
+
+/** The `ws` server settings a service passes through (`websocketOptions`). */
+export type WebsocketOptions = Pick<
+  WsServerOptions,
+  'maxPayload' | 'perMessageDeflate' | 'skipUTF8Validation' | 'allowSynchronousEvents'
+>;
 
 /** Options of one SockJS service. Every name also has the sockjs-node snake_case alias. */
 export interface SockjsOptions {
@@ -84,6 +91,12 @@ export interface SockjsOptions {
    * @default 1048576 (1 MiB)
    */
   maxBodySize?: number;
+  /**
+   * Settings for the `ws` server behind the websocket transports. `maxPayload` (largest
+   * incoming websocket message, bytes) defaults to `maxBodySize`; `perMessageDeflate` to
+   * false (compression costs CPU and memory per socket).
+   */
+  websocketOptions?: WebsocketOptions;
 
   /** @deprecated alias of `sockjsUrl` */
   sockjs_url?: string;
@@ -115,6 +128,7 @@ export interface NormalizedOptions {
   readonly disableCors: boolean;
   readonly log: LogFunction;
   readonly maxBodySize: number;
+  readonly websocketOptions: Readonly<WebsocketOptions> & { readonly maxPayload: number };
 }
 
 export const DEFAULT_SOCKJS_URL = 'https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js';
@@ -209,6 +223,13 @@ export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunc
     throw new TypeError('sockjs: option log must be a function (severity, message)');
   }
 
+  const maxBodySize = positiveInteger('maxBodySize', values.maxBodySize, 1024 * 1024);
+  const websocketOptions = options.websocketOptions ?? {};
+  if (websocketOptions === null || typeof websocketOptions !== 'object') {
+    throw new TypeError('sockjs: option websocketOptions must be an object of ws server settings');
+  }
+  const wsSettings = websocketOptions as WebsocketOptions;
+
   return Object.freeze({
     sockjsUrl,
     responseLimit: positiveInteger('responseLimit', values.responseLimit, 128 * 1024),
@@ -218,7 +239,12 @@ export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunc
     transports,
     disableCors: booleanOption('disableCors', values.disableCors, false),
     log: log as LogFunction,
-    maxBodySize: positiveInteger('maxBodySize', values.maxBodySize, 1024 * 1024),
+    maxBodySize,
+    websocketOptions: Object.freeze({
+      perMessageDeflate: false,
+      ...wsSettings,
+      maxPayload: positiveInteger('websocketOptions.maxPayload', wsSettings.maxPayload, maxBodySize),
+    }),
   });
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SockjsService } from './service';
 import type { TransportName } from './options';
-import type { SessionHandler } from './transports/context';
+import type { SessionHandler, SessionRequest } from './transports/context';
 import { sendMethodNotAllowed } from './http/respond';
 import {
   greeting,
@@ -25,9 +25,6 @@ interface SessionRoute {
   /** Served when any of these transports is enabled. */
   readonly neededBy: readonly TransportName[];
 }
-
-/** Hands a websocket request to the upgrade path; null until websockets are wired. */
-export type WebsocketHandler = (request: Parameters<SessionHandler>[0], raw: boolean) => boolean;
 
 function preflightFor(methods: string): SessionHandler {
   return (request) => options(request.service.options, request.req, request.res, methods);
@@ -69,7 +66,6 @@ const IFRAME_PATH = /^\/iframe[0-9a-z._-]*\.html$/;
 export class RouteTable {
   private readonly sessionRoutes: ReadonlyMap<string, SessionRoute>;
   private readonly iframe: IframeResource;
-  websocket: WebsocketHandler | null = null;
 
   constructor(private readonly service: SockjsService) {
     const enabled = service.options.transports;
@@ -131,13 +127,13 @@ export class RouteTable {
     return true;
   }
 
-  private websocketRequest(request: Parameters<SessionHandler>[0], raw: boolean): void {
+  private websocketRequest(request: SessionRequest, raw: boolean): void {
     const { req, res } = request;
     if (req.method !== 'GET') {
       sendMethodNotAllowed(res, 'GET');
       return;
     }
-    if (this.websocket !== null && this.websocket(request, raw)) return;
+    if (this.service.upgrade(request, raw)) return;
     notAnUpgrade(req, res);
   }
 }

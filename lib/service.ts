@@ -6,6 +6,11 @@ import { Session, type SessionHost } from './session/session';
 import { SessionStore } from './session/store';
 import type { Receiver } from './transports/receiver';
 import { setJsessionid } from './http/cookie';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { SessionRequest } from './transports/context';
+import { WebsocketReceiver } from './transports/websocket';
+import { upgradeContext } from './upgrade';
+import { sendText } from './http/respond';
 
 /**
  * The engine of one SockJS service: its options, its sessions, and the emitter the
@@ -15,6 +20,11 @@ export class SockjsService implements SessionHost {
   readonly sessions = new SessionStore();
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
+  private wss: WebSocketServer | null = null;
+  /** Headers the 101 answer must carry, by request (JSESSIONID, cookies set by middleware). */
+  private readonly handshakeHeaders = new WeakMap<IncomingMessage, string[]>();
+  private readonly websockets = new Set<WebsocketReceiver>();
+  private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly options: NormalizedOptions,
@@ -42,6 +52,69 @@ export class SockjsService implements SessionHost {
     return session;
   }
 
+  /**
+   * Takes over a websocket request that came through attachUpgrade(); false when it is a
+   * plain HTTP request (the caller answers 400).
+   */
+  upgrade(request: SessionRequest, raw: boolean): boolean {
+    const context = upgradeContext(request.req);
+    if (context === undefined) return false;
+    context.claimed = true;
+    const { req, res } = request;
+    if (req.headers['sec-websocket-version'] !== '13') {
+      sendText(res, 400, 'Only RFC 6455 WebSockets (version 13) are supported.', {
+        'Sec-WebSocket-Version': '13',
+      });
+      return true;
+    }
+    this.setCookie(req, res);
+    const cookies = res.getHeader('set-cookie');
+    if (cookies !== undefined) {
+      const list = Array.isArray(cookies) ? cookies : [String(cookies)];
+      this.handshakeHeaders.set(
+        req,
+        list.map((cookie) => 'Set-Cookie: ' + cookie),
+      );
+    }
+    this.websocketServer().handleUpgrade(req, context.socket, context.head, (ws) =>
+      this.websocketOpened(ws, req, raw, request.prefix),
+    );
+    return true;
+  }
+
+  private websocketServer(): WebSocketServer {
+    if (this.wss === null) {
+      this.wss = new WebSocketServer({
+        ...this.options.websocketOptions,
+        noServer: true,
+        clientTracking: false,
+      });
+      this.wss.on('headers', (headers: string[], req: IncomingMessage) => {
+        const extra = this.handshakeHeaders.get(req);
+        if (extra !== undefined) headers.push(...extra);
+      });
+    }
+    return this.wss;
+  }
+
+  private websocketOpened(ws: WebSocket, req: IncomingMessage, raw: boolean, prefix: string): void {
+    const receiver = new WebsocketReceiver(req, ws, raw, this.websocketGone);
+    this.websockets.add(receiver);
+    if (this.sweepTimer === null) {
+      this.sweepTimer = setInterval(sweepDeadPeers, this.heartbeatDelay, this.websockets);
+      this.sweepTimer.unref();
+    }
+    receiver.session = this.receiveAlone(prefix, receiver);
+  }
+
+  private readonly websocketGone = (receiver: WebsocketReceiver): void => {
+    this.websockets.delete(receiver);
+    if (this.websockets.size === 0 && this.sweepTimer !== null) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = null;
+    }
+  };
+
   /** Sets the JSESSIONID cookie when the option asks for it. */
   setCookie(req: IncomingMessage, res: ServerResponse): void {
     if (this.options.jsessionid !== false) setJsessionid(this.options, req, res);
@@ -57,5 +130,20 @@ export class SockjsService implements SessionHost {
 
   sessionForgotten(session: Session): void {
     this.sessions.delete(session);
+  }
+}
+
+/**
+ * Dead-peer detection for every websocket of a service with one timer: a socket that did
+ * not answer the previous ping is terminated, the others are pinged again.
+ */
+function sweepDeadPeers(receivers: Set<WebsocketReceiver>): void {
+  for (const receiver of receivers) {
+    if (!receiver.alive) {
+      receiver.terminate();
+      continue;
+    }
+    receiver.alive = false;
+    receiver.ws.ping();
   }
 }

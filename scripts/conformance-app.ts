@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import express from 'express';
-import { sockjsMiddleware, type SockjsOptions } from '../lib/index';
+import { attachUpgrade, sockjsMiddleware, type SockjsOptions } from '../lib/index';
 
 /**
  * The four services a SockJS protocol test suite expects (PROTOCOL.md section 7), on one
@@ -27,5 +27,7 @@ export function createConformanceServer(overrides: Partial<SockjsOptions> = {}):
   app.use('/close', close);
   app.use('/disabled_websocket_echo', echo({ ...base, websocket: false }));
   app.use('/cookie_needed_echo', echo({ ...base, jsessionid: true }));
-  return createServer(app);
+  const server = createServer(app);
+  attachUpgrade(server);
+  return server;
 }

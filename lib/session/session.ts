@@ -44,6 +44,8 @@ export class Session implements ReceiverOwner {
   private flushScheduled = false;
   /** Set once the session ends; every later receiver gets it (not 2010). */
   private closingFrame: string | null = null;
+  private closeCode = 1000;
+  private closeReason = '';
   private timer: NodeJS.Timeout | null = null;
   private timerIsHeartbeat = false;
   /** The application has seen `connection`; only then does it get `close`. */
@@ -109,9 +111,10 @@ export class Session implements ReceiverOwner {
     this.flushScheduled = false;
     const receiver = this.receiver;
     if (receiver === null || this.queue.length === 0) return;
-    const frame = messageFrame(this.queue);
+    const messages = this.queue;
     this.queue = [];
-    receiver.sendFrame(frame);
+    if (receiver.sendMessages !== undefined) receiver.sendMessages(messages);
+    else receiver.sendFrame(messageFrame(messages));
     if (this.receiver === receiver && this.timer !== null) this.timer.refresh();
   }
 
@@ -120,6 +123,8 @@ export class Session implements ReceiverOwner {
     if (this.readyState !== ReadyState.OPEN) return false;
     this.readyState = ReadyState.CLOSING;
     this.closingFrame = closeFrame(code, reason);
+    this.closeCode = code;
+    this.closeReason = reason;
     const receiver = this.receiver;
     if (receiver !== null) {
       this.detach(receiver);
@@ -129,9 +134,13 @@ export class Session implements ReceiverOwner {
   }
 
   /** Ends the session at once, as if its connection had been cut (shutdown, limits). */
-  terminate(frame: string): void {
+  terminate(code: number, reason: string): void {
     if (this.readyState === ReadyState.CLOSED) return;
-    if (this.closingFrame === null) this.closingFrame = frame;
+    if (this.closingFrame === null) {
+      this.closingFrame = closeFrame(code, reason);
+      this.closeCode = code;
+      this.closeReason = reason;
+    }
     const receiver = this.receiver;
     if (receiver !== null) {
       this.detach(receiver);
@@ -150,7 +159,11 @@ export class Session implements ReceiverOwner {
 
   receiverLost(receiver: Receiver): void {
     if (this.receiver === receiver) this.detach(receiver);
-    if (this.closingFrame === null) this.closingFrame = INTERRUPTED_FRAME;
+    if (this.closingFrame === null) {
+      this.closingFrame = INTERRUPTED_FRAME;
+      this.closeCode = 1002;
+      this.closeReason = 'Connection interrupted';
+    }
     this.queue = [];
     this.finish();
     if (this.id === null) this.forget();
@@ -172,12 +185,18 @@ export class Session implements ReceiverOwner {
 
   private deliverClose(receiver: Receiver): void {
     if (this.queue.length > 0) {
-      receiver.sendFrame(messageFrame(this.queue));
+      const messages = this.queue;
       this.queue = [];
+      if (receiver.sendMessages !== undefined) receiver.sendMessages(messages);
+      else receiver.sendFrame(messageFrame(messages));
     }
     const delivered = !receiver.ended;
-    if (delivered) receiver.sendFrame(this.closingFrame as string);
-    receiver.end();
+    if (delivered && receiver.sendClose !== undefined) {
+      receiver.sendClose(this.closeCode, this.closeReason);
+    } else {
+      if (delivered) receiver.sendFrame(this.closingFrame as string);
+      receiver.end();
+    }
     if (delivered && this.readyState === ReadyState.CLOSING) this.finish();
     if (this.id === null) {
       this.finish();

@@ -35,4 +35,10 @@ export interface Receiver {
   sendFrame(frame: string): void;
   /** Ends the transport; the owner, if any, hears `receiverDone`. */
   end(): void;
+  /**
+   * Transports without SockJS framing (raw websocket) take messages and the close as they
+   * are; framed ones leave these out and get frames.
+   */
+  sendMessages?(messages: readonly string[]): void;
+  sendClose?(code: number, reason: string): void;
 }

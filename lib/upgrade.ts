@@ -1,0 +1,104 @@
+import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+
+/** What a service needs to take over an upgrade request that reached it. */
+export interface UpgradeContext {
+  readonly socket: Duplex;
+  readonly head: Buffer;
+  /** Set by the service that takes the request; no other listener may touch the socket. */
+  claimed: boolean;
+}
+
+const UPGRADE = Symbol('sockjs.upgrade');
+const ATTACHED = Symbol('sockjs.attachUpgrade');
+
+/** Upgrades an application never answers are dropped after this long. */
+const DISPATCH_TIMEOUT_MS = 30_000;
+
+type UpgradeRequest = IncomingMessage & { [UPGRADE]?: UpgradeContext };
+
+/** The upgrade context when `req` came through attachUpgrade(); else undefined. */
+export function upgradeContext(req: IncomingMessage): UpgradeContext | undefined {
+  return (req as UpgradeRequest)[UPGRADE];
+}
+
+function ignoreSocketError(): void {
+  // A client that resets during the handshake is not a server fault; the socket is
+  // destroyed by Node, and whoever owns it next sees its own errors.
+}
+
+/**
+ * Adds one `'upgrade'` listener to an http or https server that sends WebSocket upgrade
+ * requests through the server's own request handler (the Express app): routing finds the
+ * SockJS service, and every middleware before it (auth, sessions, logging) runs for
+ * WebSockets too. A middleware that answers (401, 403, ...) rejects the upgrade with that
+ * response. Calling it twice on one server is harmless.
+ */
+export function attachUpgrade(server: HttpServer | HttpsServer): void {
+  const marked = server as (HttpServer | HttpsServer) & { [ATTACHED]?: true };
+  if (marked[ATTACHED]) return;
+  Object.defineProperty(marked, ATTACHED, { value: true });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    dispatchUpgrade(server, req, socket, head);
+  });
+}
+
+function dispatchUpgrade(
+  server: HttpServer | HttpsServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  socket.on('error', ignoreSocketError);
+  // Other upgrade listeners (another ws server, a dev server's hot reload) own the
+  // requests no SockJS service claims; then an unrouted request is left to them.
+  const shared = server.listenerCount('upgrade') > 1;
+  if (server.listenerCount('request') === 0) {
+    if (!shared) rejectRaw(socket, 404);
+    return;
+  }
+  const context: UpgradeContext = { socket, head, claimed: false };
+  (req as UpgradeRequest)[UPGRADE] = context;
+
+  // The response is not tied to the socket until we know who owns the socket: its output
+  // is buffered by Node and flushed by assignSocket().
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  let settled = false;
+  const timer = setTimeout(() => {
+    if (settled || context.claimed) return;
+    settled = true;
+    if (!shared) rejectRaw(socket, 503);
+  }, DISPATCH_TIMEOUT_MS);
+  timer.unref();
+
+  const end = res.end;
+  res.end = function endUpgradeResponse(this: ServerResponse, ...args: unknown[]) {
+    const result = (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    if (!settled) {
+      settled = true;
+      clearTimeout(timer);
+      // An answer nobody chose (the app's final 404) is not ours to send when another
+      // listener may own the URL; any other answer is the application's decision.
+      if (shared && !context.claimed && res.statusCode === 404) return result;
+      if (socket.destroyed) return result;
+      res.on('finish', () => socket.end());
+      res.assignSocket(socket as never);
+    }
+    return result;
+  } as typeof res.end;
+
+  server.emit('request', req, res);
+}
+
+/** A complete HTTP answer written straight to a socket that has no response object. */
+export function rejectRaw(socket: Duplex, status: number): void {
+  if (socket.destroyed) return;
+  const reason = STATUS_CODES[status] ?? 'Error';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=UTF-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
+  );
+}
