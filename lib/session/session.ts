@@ -232,6 +232,8 @@ export class Session implements ReceiverOwner {
       heartbeat ? this.host.heartbeatDelay : this.host.disconnectDelay,
       this,
     );
+    // Sessions alone never keep a process alive: once its server is closed, it may exit.
+    this.timer.unref();
   }
 
   private clearTimer(): void {

@@ -120,3 +120,53 @@ export function verifyCookie(r: WithHeaders, value = 'dummy'): void {
   assert.equal(parts[0], `JSESSIONID=${value}`);
   assert.equal(parts[1]?.toLowerCase(), 'path=/');
 }
+
+/** The messages of an `a[...]` frame (without any transport wrapping or newline). */
+export function messagesOf(frame: string): unknown[] {
+  assert.ok(frame.startsWith('a['), `expected an a[...] frame, got ${JSON.stringify(frame.slice(0, 80))}`);
+  const parsed: unknown = JSON.parse(frame.slice(1));
+  assert.ok(Array.isArray(parsed), 'an a frame carries a JSON array');
+  return parsed;
+}
+
+/**
+ * Reads frames with `next` (which returns one frame's `a[...]` text, unwrapped) until
+ * `count` messages have arrived: messages sent together may come in one frame or several.
+ */
+export async function collectMessages(next: () => Promise<string>, count: number): Promise<unknown[]> {
+  const out: unknown[] = [];
+  while (out.length < count) out.push(...messagesOf(await next()));
+  return out;
+}
+
+function describeCodeUnit(s: string, i: number): string {
+  return i < s.length ? `U+${s.charCodeAt(i).toString(16).padStart(4, '0')}` : 'end of string';
+}
+
+/**
+ * Deep-equality for (possibly huge) lists of strings, failing with a short message that
+ * names the first differing message and code unit instead of dumping both strings.
+ */
+export function assertSameMessages(actual: readonly unknown[], expected: readonly string[], what = ''): void {
+  assert.equal(actual.length, expected.length, `${what}: ${actual.length} messages instead of ${expected.length}`);
+  for (let m = 0; m < expected.length; m++) {
+    const a = actual[m];
+    const e = expected[m] ?? '';
+    assert.equal(typeof a, 'string', `${what}: message ${m} is not a string`);
+    if (typeof a !== 'string' || a === e) continue;
+    let i = 0;
+    while (i < a.length && i < e.length && a.charCodeAt(i) === e.charCodeAt(i)) i++;
+    assert.fail(
+      `${what}: message ${m} differs at index ${i}: got ${describeCodeUnit(a, i)}, expected ${describeCodeUnit(e, i)}` +
+        ` (lengths ${a.length} and ${e.length})`,
+    );
+  }
+}
+
+/** Fails with a short message if `frame` contains a character of `re` unescaped. */
+export function assertNoRaw(frame: string, re: RegExp, what = ''): void {
+  const m = re.exec(frame);
+  if (m !== null) {
+    assert.fail(`${what}: U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} was sent unescaped at index ${m.index}`);
+  }
+}

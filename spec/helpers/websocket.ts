@@ -49,8 +49,12 @@ export class WsClient {
   }
 
   /** Opens a websocket (an `http://` url is accepted too); rejects on a failed upgrade. */
-  static connect(url: string, timeoutMs: number = DEFAULT_TIMEOUT_MS): Promise<WsClient> {
-    const socket = new WebSocket(toWsUrl(url), { perMessageDeflate: false });
+  static connect(
+    url: string,
+    timeoutMs: number = DEFAULT_TIMEOUT_MS,
+    headers: Record<string, string> = {},
+  ): Promise<WsClient> {
+    const socket = new WebSocket(toWsUrl(url), { perMessageDeflate: false, headers });
     const client = new WsClient(socket);
     return new Promise<WsClient>((resolve, reject) => {
       const timer = setTimeout(() => {

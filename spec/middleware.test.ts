@@ -1,0 +1,236 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import compression from 'compression';
+import session from 'express-session';
+import { sockjsMiddleware, type SockjsOptions } from '../lib/index';
+import type { Connection } from '../lib/session/connection';
+import { listen, until, type TestServer } from './helpers/server';
+import { GET, POST, stream } from './helpers/http';
+
+function echoService(options: SockjsOptions = {}, seen: Connection[] = []) {
+  const service = sockjsMiddleware({ sockjsUrl: '/sockjs.js', ...options });
+  service.on('connection', (conn) => {
+    seen.push(conn);
+    conn.on('data', (message: string) => conn.write(message));
+  });
+  return service;
+}
+
+/** Opens a session with xhr-polling, sends `message`, and polls its echo back. */
+async function roundTrip(base: string, message: string): Promise<string> {
+  const path = `${base}/000/${randomUUID()}`;
+  assert.equal((await POST(`${path}/xhr`)).body, 'o\n');
+  const sent = await POST(`${path}/xhr_send`, {
+    body: JSON.stringify([message]),
+    headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+  });
+  assert.equal(sent.status, 204);
+  return (await POST(`${path}/xhr`)).body;
+}
+
+describe('sockjsMiddleware', () => {
+  describe('mounted under a prefix', () => {
+    let server: TestServer;
+    before(async () => {
+      const app = express();
+      app.use('/echo', echoService());
+      app.get('/echo-sibling', (_req, res) => {
+        res.send('sibling');
+      });
+      server = await listen(app);
+    });
+    after(() => server.close());
+
+    it('answers the greeting at the prefix, with and without a slash', async () => {
+      for (const path of ['/echo', '/echo/']) {
+        const r = await GET(server.url + path);
+        assert.equal(r.status, 200);
+        assert.equal(r.body, 'Welcome to SockJS!\n');
+      }
+    });
+
+    it('answers 404 itself for unknown paths below the prefix', async () => {
+      const r = await GET(server.url + '/echo/nothing/here');
+      assert.equal(r.status, 404);
+    });
+
+    it('leaves paths that only share the prefix text to the app', async () => {
+      const r = await GET(server.url + '/echo-sibling');
+      assert.equal(r.body, 'sibling');
+    });
+
+    it('echoes over xhr-polling', async () => {
+      assert.equal(await roundTrip(server.url + '/echo', 'hello'), 'a["hello"]\n');
+    });
+  });
+
+  describe('mounted at the root', () => {
+    let server: TestServer;
+    before(async () => {
+      const app = express();
+      app.use(echoService());
+      app.get('/health', (_req, res) => {
+        res.send('fine');
+      });
+      server = await listen(app);
+    });
+    after(() => server.close());
+
+    it('serves the protocol at /', async () => {
+      assert.equal((await GET(server.url + '/')).body, 'Welcome to SockJS!\n');
+      assert.equal(JSON.parse((await GET(server.url + '/info')).body).websocket, true);
+      assert.equal(await roundTrip(server.url, 'root'), 'a["root"]\n');
+    });
+
+    it('passes every other path on to the rest of the app', async () => {
+      assert.equal((await GET(server.url + '/health')).body, 'fine');
+    });
+  });
+
+  describe('under nested routers', () => {
+    let server: TestServer;
+    const seen: Connection[] = [];
+    before(async () => {
+      const app = express();
+      const api = express.Router();
+      const v1 = express.Router();
+      app.use('/api', api);
+      api.use('/v1', v1);
+      v1.use('/chat', echoService({}, seen));
+      server = await listen(app);
+    });
+    after(() => server.close());
+
+    it('learns the full base URL from the request', async () => {
+      assert.equal((await GET(server.url + '/api/v1/chat')).body, 'Welcome to SockJS!\n');
+      assert.equal(await roundTrip(server.url + '/api/v1/chat', 'deep'), 'a["deep"]\n');
+      const conn = seen[seen.length - 1];
+      assert.equal(conn.prefix, '/api/v1/chat');
+      assert.match(conn.url, /^\/api\/v1\/chat\/000\/[^/]+\/xhr$/);
+      assert.equal(conn.pathname, conn.url);
+    });
+  });
+
+  describe('two services in one app', () => {
+    let server: TestServer;
+    const seenA: Connection[] = [];
+    const seenB: Connection[] = [];
+    before(async () => {
+      const app = express();
+      app.use('/a', echoService({}, seenA));
+      app.use('/b', echoService({ websocket: false }, seenB));
+      server = await listen(app);
+    });
+    after(() => server.close());
+
+    it('keeps sessions apart even with the same session id', async () => {
+      const id = `/000/${randomUUID()}`;
+      assert.equal((await POST(`${server.url}/a${id}/xhr`)).body, 'o\n');
+      assert.equal((await POST(`${server.url}/b${id}/xhr`)).body, 'o\n');
+      await POST(`${server.url}/a${id}/xhr_send`, { body: '["for a"]' });
+      assert.equal((await POST(`${server.url}/a${id}/xhr`)).body, 'a["for a"]\n');
+      await until(() => seenA.length === 1 && seenB.length === 1, 1000, 'one connection on each service');
+    });
+
+    it('keeps options apart', async () => {
+      assert.equal(JSON.parse((await GET(`${server.url}/a/info`)).body).websocket, true);
+      assert.equal(JSON.parse((await GET(`${server.url}/b/info`)).body).websocket, false);
+    });
+  });
+
+  describe('beside body parsers that ran first', () => {
+    let server: TestServer;
+    before(async () => {
+      const app = express();
+      app.use(express.json());
+      app.use(express.text());
+      app.use(express.urlencoded({ extended: false }));
+      app.use('/echo', echoService());
+      server = await listen(app);
+    });
+    after(() => server.close());
+
+    for (const contentType of ['text/plain;charset=UTF-8', 'application/json']) {
+      it(`still reads xhr_send bodies sent as ${contentType}`, async () => {
+        const path = `${server.url}/echo/000/${randomUUID()}`;
+        await POST(`${path}/xhr`);
+        const r = await POST(`${path}/xhr_send`, {
+          body: '["x","y"]',
+          headers: { 'Content-Type': contentType },
+        });
+        assert.equal(r.status, 204);
+        assert.equal((await POST(`${path}/xhr`)).body, 'a["x","y"]\n');
+      });
+    }
+
+    it('still reads urlencoded jsonp_send bodies', async () => {
+      const path = `${server.url}/echo/000/${randomUUID()}`;
+      assert.equal((await GET(`${path}/jsonp?c=cb`)).body, '/**/cb("o");\r\n');
+      const r = await POST(`${path}/jsonp_send`, {
+        body: 'd=' + encodeURIComponent('["a b+c"]'),
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      });
+      assert.equal(r.body, 'ok');
+      assert.equal((await GET(`${path}/jsonp?c=cb`)).body, '/**/cb("a[\\"a b+c\\"]");\r\n');
+    });
+  });
+
+  describe('behind compression()', () => {
+    let server: TestServer;
+    before(async () => {
+      const app = express();
+      app.use(compression({ threshold: 0 }));
+      app.use('/echo', echoService());
+      server = await listen(app);
+    });
+    after(() => server.close());
+
+    it('still streams xhr_streaming frame by frame, uncompressed', async () => {
+      const path = `${server.url}/echo/000/${randomUUID()}`;
+      const r = await stream('POST', `${path}/xhr_streaming`, { headers: { 'Accept-Encoding': 'gzip' } });
+      try {
+        assert.equal(r.headers['content-encoding'], undefined);
+        assert.equal(await r.read(), 'h'.repeat(2048) + '\n');
+        assert.equal(await r.read(), 'o\n');
+        await POST(`${path}/xhr_send`, { body: '["streamed"]' });
+        assert.equal(await r.read(), 'a["streamed"]\n');
+      } finally {
+        r.close();
+      }
+    });
+
+    it('still streams eventsource', async () => {
+      const path = `${server.url}/echo/000/${randomUUID()}`;
+      const r = await stream('GET', `${path}/eventsource`, { headers: { 'Accept-Encoding': 'gzip' } });
+      try {
+        assert.equal(r.headers['content-encoding'], undefined);
+        assert.equal(await r.read(), '\r\n');
+        assert.equal(await r.read(), 'data: o\r\n\r\n');
+      } finally {
+        r.close();
+      }
+    });
+  });
+
+  describe('beside express-session', () => {
+    let server: TestServer;
+    before(async () => {
+      const app = express();
+      app.use(session({ secret: 'test secret', resave: false, saveUninitialized: true }));
+      app.use('/echo', echoService({ jsessionid: true }));
+      server = await listen(app);
+    });
+    after(() => server.close());
+
+    it('keeps both cookies and works', async () => {
+      const path = `${server.url}/echo/000/${randomUUID()}`;
+      const r = await POST(`${path}/xhr`);
+      assert.equal(r.body, 'o\n');
+      const cookies = r.headers['set-cookie'] ?? '';
+      assert.match(cookies, /JSESSIONID=dummy; path=\//);
+      assert.match(cookies, /connect\.sid=/);
+    });
+  });
+});

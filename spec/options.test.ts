@@ -1,0 +1,91 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { normalizeOptions } from '../lib/options';
+import { sockjsMiddleware } from '../lib/index';
+
+describe('options', () => {
+  it('has the documented defaults', () => {
+    const options = normalizeOptions();
+    assert.equal(options.responseLimit, 128 * 1024);
+    assert.equal(options.heartbeatDelay, 25_000);
+    assert.equal(options.disconnectDelay, 5_000);
+    assert.equal(options.jsessionid, false);
+    assert.equal(options.disableCors, false);
+    assert.equal(options.maxBodySize, 1024 * 1024);
+    assert.equal(options.websocketOptions.maxPayload, 1024 * 1024);
+    assert.equal(options.websocketOptions.perMessageDeflate, false);
+    assert.deepEqual([...options.transports].sort(), [
+      'eventsource',
+      'htmlfile',
+      'jsonp-polling',
+      'websocket',
+      'xhr-polling',
+      'xhr-streaming',
+    ]);
+    assert.match(options.sockjsUrl, /^https:\/\//);
+  });
+
+  it('is frozen and leaves the caller object alone', () => {
+    const input = { heartbeatDelay: 10 };
+    const options = normalizeOptions(input);
+    assert.ok(Object.isFrozen(options));
+    assert.deepEqual(input, { heartbeatDelay: 10 });
+  });
+
+  it('accepts the sockjs-node snake_case names', () => {
+    const options = normalizeOptions({
+      sockjs_url: '/s.js',
+      response_limit: 10,
+      heartbeat_delay: 20,
+      disconnect_delay: 30,
+      disable_cors: true,
+      max_body_size: 40,
+      disabled_transports: ['websocket'],
+    });
+    assert.equal(options.sockjsUrl, '/s.js');
+    assert.equal(options.responseLimit, 10);
+    assert.equal(options.heartbeatDelay, 20);
+    assert.equal(options.disconnectDelay, 30);
+    assert.equal(options.disableCors, true);
+    assert.equal(options.maxBodySize, 40);
+    assert.equal(options.transports.has('websocket'), false);
+  });
+
+  it('rejects a name and its alias that disagree', () => {
+    assert.throws(() => normalizeOptions({ heartbeatDelay: 1, heartbeat_delay: 2 }), {
+      name: 'TypeError',
+      message: /heartbeatDelay and heartbeat_delay/,
+    });
+  });
+
+  it('throws a TypeError naming the option for bad values', () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ responseLimit: -1 }, /responseLimit must be a positive integer/],
+      [{ heartbeatDelay: '25' }, /heartbeatDelay must be a positive integer/],
+      [{ disconnectDelay: 1.5 }, /disconnectDelay must be a positive integer/],
+      [{ maxBodySize: 0 }, /maxBodySize must be a positive integer/],
+      [{ sockjsUrl: 'javascript:alert(1)' }, /sockjsUrl must be a string starting with/],
+      [{ jsessionid: 'yes' }, /jsessionid must be a boolean or a function/],
+      [{ transports: ['xhr-polling', 'carrier-pigeon'] }, /unknown transport "carrier-pigeon"/],
+      [{ transports: 'websocket' }, /transports must be an array/],
+      [{ websocket: 'no' }, /websocket must be a boolean/],
+      [{ disableCors: 1 }, /disableCors must be a boolean/],
+      [{ log: 'console' }, /log must be a function/],
+      [{ websocketOptions: { maxPayload: -5 } }, /websocketOptions.maxPayload must be a positive integer/],
+    ];
+    for (const [input, message] of cases) {
+      assert.throws(() => sockjsMiddleware(input as never), { name: 'TypeError', message });
+    }
+  });
+
+  it('turns websocket off with websocket: false or a transports list without it', () => {
+    assert.equal(normalizeOptions({ websocket: false }).transports.has('websocket'), false);
+    assert.deepEqual([...normalizeOptions({ transports: ['xhr-polling'] }).transports], ['xhr-polling']);
+  });
+
+  it('lets websocketOptions override maxPayload and compression', () => {
+    const options = normalizeOptions({ websocketOptions: { maxPayload: 4096, perMessageDeflate: true } });
+    assert.equal(options.websocketOptions.maxPayload, 4096);
+    assert.equal(options.websocketOptions.perMessageDeflate, true);
+  });
+});

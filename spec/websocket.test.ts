@@ -1,0 +1,428 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import WebSocket, { WebSocketServer } from 'ws';
+import { attachUpgrade, sockjsMiddleware, type SockjsOptions } from '../lib/index';
+import type { Connection } from '../lib/session/connection';
+import { delay, listen, until, type TestServer } from './helpers/server';
+import { GET, POST, RawConnection } from './helpers/http';
+import { WsClient } from './helpers/websocket';
+
+function echoService(options: SockjsOptions = {}, seen: Connection[] = []) {
+  const service = sockjsMiddleware(options);
+  service.on('connection', (conn) => {
+    seen.push(conn);
+    conn.on('data', (message: string) => {
+      if (message === 'close please') conn.close(3003, 'As you wish');
+      else conn.write(message);
+    });
+  });
+  return service;
+}
+
+/** A websocket upgrade answered with an HTTP error: status, headers and body. */
+function rejectedUpgrade(url: string, headers: Record<string, string> = {}) {
+  return new Promise<{
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: string;
+  }>((resolve, reject) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), { headers });
+    ws.on('open', () => {
+      ws.terminate();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    ws.on('error', reject);
+  });
+}
+
+describe('websocket transports', () => {
+  let server: TestServer;
+  const seen: Connection[] = [];
+  const closes = new Map<Connection, number>();
+
+  before(async () => {
+    const app = express();
+    const service = echoService({ heartbeatDelay: 200, disconnectDelay: 200 }, seen);
+    service.on('connection', (conn) => {
+      closes.set(conn, 0);
+      conn.on('close', () => closes.set(conn, (closes.get(conn) ?? 0) + 1));
+    });
+    app.use('/echo', service);
+    app.use('/nows', echoService({ websocket: false }));
+    app.use('/cookie', echoService({ jsessionid: true }));
+    const httpServer = createServer(app);
+    attachUpgrade(httpServer);
+    attachUpgrade(httpServer);
+    server = await listen(httpServer);
+  });
+  after(() => server.close());
+
+  describe('the handshake', () => {
+    it('answers 101 with the RFC 6455 accept key', async () => {
+      const key = Buffer.from(randomUUID().slice(0, 16)).toString('base64');
+      const conn = await RawConnection.connect(server.url);
+      try {
+        const head = await conn.request('GET', `/echo/000/${randomUUID()}/websocket`, {
+          headers: {
+            Upgrade: 'websocket',
+            Connection: 'Upgrade',
+            'Sec-WebSocket-Key': key,
+            'Sec-WebSocket-Version': '13',
+          },
+        });
+        assert.equal(head.status, 101);
+        const expected = createHash('sha1')
+          .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+          .digest('base64');
+        assert.equal(head.headers['sec-websocket-accept'], expected);
+        assert.equal(head.headers['set-cookie'], undefined);
+        // The first websocket frame: FIN + text, length 1, "o".
+        assert.deepEqual([...(await conn.readBytes(3))], [0x81, 0x01, 0x6f]);
+      } finally {
+        conn.close();
+      }
+    });
+
+    it('only upgrades version 13', async () => {
+      const conn = await RawConnection.connect(server.url);
+      try {
+        const head = await conn.request('GET', `/echo/000/${randomUUID()}/websocket`, {
+          headers: {
+            Upgrade: 'websocket',
+            Connection: 'Upgrade',
+            'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'),
+            'Sec-WebSocket-Version': '8',
+          },
+        });
+        assert.equal(head.status, 400);
+        assert.equal(head.headers['sec-websocket-version'], '13');
+        await conn.readBytes(Number(head.headers['content-length']));
+        assert.equal(await conn.closedWithin(1000), true, 'the socket is closed after the answer');
+      } finally {
+        conn.close();
+      }
+    });
+
+    it('answers a plain GET with 400 and a reason', async () => {
+      for (const path of [`/echo/000/${randomUUID()}/websocket`, '/echo/websocket']) {
+        const r = await GET(server.url + path);
+        assert.equal(r.status, 400);
+        assert.equal(r.body, 'Can "Upgrade" only to "WebSocket".');
+      }
+      const r = await GET(`${server.url}/echo/0/0/websocket`, {
+        headers: { Upgrade: 'WebSocket', Connection: 'close' },
+      });
+      assert.equal(r.status, 400);
+      assert.equal(r.body, '"Connection" must be "Upgrade".');
+    });
+
+    it('answers POST with 405, Allow: GET and no body', async () => {
+      for (const path of [`/echo/000/${randomUUID()}/websocket`, '/echo/websocket']) {
+        const r = await POST(server.url + path);
+        assert.equal(r.status, 405);
+        assert.equal(r.headers['allow'], 'GET');
+        assert.equal(r.headers['content-type'], undefined);
+        assert.equal(r.body, '');
+      }
+    });
+
+    it('sets JSESSIONID on the 101 when the option is on', async () => {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/cookie/0/${randomUUID()}/websocket`, {
+        headers: { Cookie: 'JSESSIONID=abc123' },
+      });
+      const cookie = await new Promise<string | string[] | undefined>((resolve, reject) => {
+        ws.on('upgrade', (res) => resolve(res.headers['set-cookie']));
+        ws.on('error', reject);
+      });
+      ws.terminate();
+      assert.deepEqual(cookie, ['JSESSIONID=abc123; path=/']);
+    });
+
+    it('answers 404 on both URLs when websocket is disabled, and info says so', async () => {
+      for (const path of [`/nows/000/${randomUUID()}/websocket`, '/nows/websocket']) {
+        assert.equal((await rejectedUpgrade(server.url + path)).status, 404);
+        assert.equal((await GET(server.url + path)).status, 404);
+      }
+      assert.equal(JSON.parse((await GET(`${server.url}/nows/info`)).body).websocket, false);
+    });
+  });
+
+  describe('framed (BASE/<server>/<session>/websocket)', () => {
+    it('echoes arrays and single strings, ignoring empty frames and []', async () => {
+      const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
+      try {
+        assert.equal(await ws.recv(), 'o');
+        ws.send('["a","b"]');
+        const first = await ws.recv();
+        const echoed = first === 'a["a","b"]' ? first : first + (await ws.recv());
+        assert.ok(echoed === 'a["a","b"]' || echoed === 'a["a"]a["b"]', echoed);
+        ws.send('');
+        ws.send('[]');
+        ws.send('"single"');
+        assert.equal(await ws.recv(), 'a["single"]');
+      } finally {
+        await ws.close();
+      }
+    });
+
+    it('ends the connection on broken JSON, and the application hears close', async () => {
+      const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
+      assert.equal(await ws.recv(), 'o');
+      const conn = seen[seen.length - 1];
+      ws.send('["a');
+      const closed = await ws.expectClose();
+      assert.equal(closed.code, 3000);
+      assert.equal(closed.reason, 'Broken framing.');
+      await until(() => closes.get(conn) === 1, 1000, 'close on the server');
+    });
+
+    it('treats every websocket as its own session, even with one id', async () => {
+      const url = `${server.url}/echo/000/${randomUUID()}/websocket`;
+      const one = await WsClient.connect(url);
+      const two = await WsClient.connect(url);
+      try {
+        assert.equal(await one.recv(), 'o');
+        assert.equal(await two.recv(), 'o');
+        one.send('["1"]');
+        two.send('["2"]');
+        assert.equal(await one.recv(), 'a["1"]');
+        assert.equal(await two.recv(), 'a["2"]');
+        await one.close();
+        const again = await WsClient.connect(url);
+        assert.equal(await again.recv(), 'o');
+        await again.close();
+      } finally {
+        await one.close();
+        await two.close();
+      }
+    });
+
+    it('sends the close frame, then closes the websocket with that code', async () => {
+      const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
+      assert.equal(await ws.recv(), 'o');
+      const conn = seen[seen.length - 1];
+      ws.send('["close please"]');
+      assert.equal(await ws.recv(), 'c[3003,"As you wish"]');
+      const { code, reason } = await ws.expectClose();
+      assert.deepEqual({ code, reason }, { code: 3003, reason: 'As you wish' });
+      await until(() => closes.get(conn) === 1, 1000, 'close on the server');
+      assert.equal(conn.protocol, 'websocket');
+      assert.equal(conn.remoteAddress, '127.0.0.1');
+      assert.equal(conn.prefix, '/echo');
+    });
+
+    it('sends h frames when idle for heartbeatDelay', async () => {
+      const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
+      try {
+        assert.equal(await ws.recv(), 'o');
+        assert.equal(await ws.recv(1000), 'h');
+        assert.equal(await ws.recv(1000), 'h');
+      } finally {
+        await ws.close();
+      }
+    });
+
+    it('emits close once when the client goes away', async () => {
+      const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
+      assert.equal(await ws.recv(), 'o');
+      const conn = seen[seen.length - 1];
+      await ws.close();
+      await until(() => closes.get(conn) === 1, 1000, 'close on the server');
+      await delay(300);
+      assert.equal(closes.get(conn), 1);
+      assert.equal(conn.write('gone'), false);
+    });
+
+    it('terminates a peer that stops answering pings', async () => {
+      const url = `${server.url.replace('http', 'ws')}/echo/000/${randomUUID()}/websocket`;
+      const ws = new WebSocket(url, { autoPong: false });
+      ws.on('error', () => undefined);
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      try {
+        await until(() => seen.length > 0 && seen[seen.length - 1].readyState === 1, 1000, 'open');
+        const conn = seen[seen.length - 1];
+        await until(() => closes.get(conn) === 1, 2000, 'the dead peer to be closed');
+      } finally {
+        ws.terminate();
+      }
+    });
+  });
+
+  describe('raw (BASE/websocket)', () => {
+    it('carries messages without framing', async () => {
+      const ws = await WsClient.connect(`${server.url}/echo/websocket`);
+      try {
+        ws.send('plain text');
+        assert.equal(await ws.recv(), 'plain text');
+        ws.send('["not parsed"]');
+        assert.equal(await ws.recv(), '["not parsed"]');
+        const conn = seen[seen.length - 1];
+        assert.equal(conn.protocol, 'websocket-raw');
+      } finally {
+        await ws.close();
+      }
+    });
+
+    it('turns an application close into the websocket close code and reason', async () => {
+      const ws = await WsClient.connect(`${server.url}/echo/websocket`);
+      ws.send('close please');
+      const { code, reason } = await ws.expectClose();
+      assert.deepEqual({ code, reason }, { code: 3003, reason: 'As you wish' });
+    });
+
+    it('sends no heartbeat frames', async () => {
+      const ws = await WsClient.connect(`${server.url}/echo/websocket`);
+      try {
+        await assert.rejects(ws.recv(500), /timed out/);
+      } finally {
+        await ws.close();
+      }
+    });
+  });
+});
+
+describe('attachUpgrade', () => {
+  it('reaches a service under two levels of nested routers', async () => {
+    const app = express();
+    const api = express.Router();
+    const v1 = express.Router();
+    const seen: Connection[] = [];
+    v1.use('/chat', echoService({}, seen));
+    api.use('/v1', v1);
+    app.use('/api', api);
+    const server = await listen(createServer(app));
+    attachUpgrade(server.server);
+    try {
+      const ws = await WsClient.connect(`${server.url}/api/v1/chat/0/${randomUUID()}/websocket`);
+      assert.equal(await ws.recv(), 'o');
+      ws.send('["deep"]');
+      assert.equal(await ws.recv(), 'a["deep"]');
+      assert.equal(seen[0].prefix, '/api/v1/chat');
+      await ws.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('runs the app middleware first: an auth middleware that answers 401 rejects the upgrade', async () => {
+    const app = express();
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      if (req.headers.authorization === 'Bearer good') next();
+      else res.status(401).set('WWW-Authenticate', 'Bearer').send('who are you?');
+    });
+    const service = echoService();
+    app.use('/echo', service);
+    const server = await listen(createServer(app));
+    service.attachUpgrade(server.server);
+    try {
+      const rejected = await rejectedUpgrade(`${server.url}/echo/0/${randomUUID()}/websocket`);
+      assert.equal(rejected.status, 401);
+      assert.equal(rejected.headers['www-authenticate'], 'Bearer');
+      assert.equal(rejected.body, 'who are you?');
+      const xhr = await POST(`${server.url}/echo/0/${randomUUID()}/xhr`);
+      assert.equal(xhr.status, 401, 'the same rule as for XHR');
+      const ws = await WsClient.connect(`${server.url}/echo/0/${randomUUID()}/websocket`, undefined, {
+        Authorization: 'Bearer good',
+      });
+      assert.equal(await ws.recv(), 'o');
+      await ws.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('leaves upgrades no service claims to another upgrade listener', async () => {
+    const app = express();
+    app.use('/echo', echoService());
+    const httpServer = createServer(app);
+    attachUpgrade(httpServer);
+    const other = new WebSocketServer({ server: httpServer, path: '/other' });
+    other.on('connection', (socket) => socket.send('from the other server'));
+    const server = await listen(httpServer);
+    try {
+      const ws = await WsClient.connect(`${server.url}/other`);
+      assert.equal(await ws.recv(), 'from the other server');
+      await ws.close();
+      const sockjs = await WsClient.connect(`${server.url}/echo/0/${randomUUID()}/websocket`);
+      assert.equal(await sockjs.recv(), 'o');
+      await sockjs.close();
+    } finally {
+      other.close();
+      await server.close();
+    }
+  });
+
+  it('answers 404 and closes the socket for an unclaimed upgrade when it is the only listener', async () => {
+    const app = express();
+    app.use('/echo', echoService());
+    const httpServer = createServer(app);
+    attachUpgrade(httpServer);
+    const server = await listen(httpServer);
+    try {
+      const rejected = await rejectedUpgrade(`${server.url}/nothing/here`);
+      assert.equal(rejected.status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('serves two services on one server', async () => {
+    const app = express();
+    const one = sockjsMiddleware();
+    const two = sockjsMiddleware();
+    one.on('connection', (conn) => conn.write('one'));
+    two.on('connection', (conn) => conn.write('two'));
+    app.use('/one', one);
+    app.use('/two', two);
+    const server = await listen(createServer(app));
+    attachUpgrade(server.server);
+    try {
+      const a = await WsClient.connect(`${server.url}/one/0/${randomUUID()}/websocket`);
+      const b = await WsClient.connect(`${server.url}/two/websocket`);
+      assert.equal(await a.recv(), 'o');
+      assert.equal(await a.recv(), 'a["one"]');
+      assert.equal(await b.recv(), 'two');
+      await a.close();
+      await b.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('survives a client that resets during the handshake', async () => {
+    const app = express();
+    app.use((_req, _res, next) => setTimeout(next, 50));
+    app.use('/echo', echoService());
+    const server = await listen(createServer(app));
+    attachUpgrade(server.server);
+    try {
+      const conn = await RawConnection.connect(server.url);
+      conn.sendRequest('GET', `/echo/0/${randomUUID()}/websocket`, {
+        headers: {
+          Upgrade: 'websocket',
+          Connection: 'Upgrade',
+          'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'),
+          'Sec-WebSocket-Version': '13',
+        },
+      });
+      conn.close();
+      await delay(100);
+      const ws = await WsClient.connect(`${server.url}/echo/0/${randomUUID()}/websocket`);
+      assert.equal(await ws.recv(), 'o');
+      await ws.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
