@@ -4,6 +4,9 @@
  */
 export { sockjsMiddleware, sockjsMiddleware as sockjs, type SockjsRouter } from './middleware';
 export { attachUpgrade } from './upgrade';
+export { createServer, listen, SockjsServer, type CompatMiddleware } from './compat/server';
+export type { CompatServerOptions, FayeServerOptions, HandlerOptions } from './compat/options';
+export type { ServiceStats } from './service';
 export { Connection, type ConnectionEvents } from './session/connection';
 export { ReadyState } from './session/ready-state';
 export type { ConnectionProtocol } from './transports/receiver';

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { normalizeOptions, type SockjsOptions } from './options';
-import { SockjsService } from './service';
+import { SockjsService, type ServiceStats } from './service';
 import { RouteTable } from './routes';
 import { sendNotFound } from './http/respond';
 import type { Connection } from './session/connection';
@@ -26,6 +26,8 @@ export interface SockjsRouter extends Router {
   removeAllListeners(event?: 'connection'): this;
   listenerCount(event: 'connection'): number;
   emit(event: 'connection', connection: Connection): boolean;
+  /** Open connections by transport, and message and byte totals since the service started. */
+  stats(): ServiceStats;
   /** Same as `attachUpgrade(server)`: WebSocket upgrades for every service on the server. */
   attachUpgrade(server: HttpServer | HttpsServer): void;
   /** @internal */
@@ -55,6 +57,7 @@ export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
   const routes = new RouteTable(service);
   Object.defineProperty(router, SERVICE, { value: service });
   Object.defineProperty(router, 'attachUpgrade', { value: attachUpgrade });
+  Object.defineProperty(router, 'stats', { value: () => service.stats() });
 
   router.use(function sockjsHandler(req: Request, res: Response, next: NextFunction): void {
     const prefix = req.baseUrl ?? '';

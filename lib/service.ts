@@ -4,6 +4,9 @@ import type { NormalizedOptions } from './options';
 import type { Connection } from './session/connection';
 import { Session, type SessionHost } from './session/session';
 import { SessionStore } from './session/store';
+import { TrafficCounters } from './session/traffic';
+import type { ConnectionProtocol } from './transports/receiver';
+import { ReadyState } from './session/ready-state';
 import type { Receiver } from './transports/receiver';
 import { setJsessionid } from './http/cookie';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -12,12 +15,27 @@ import { WebsocketReceiver } from './transports/websocket';
 import { upgradeContext } from './upgrade';
 import { sendText } from './http/respond';
 
+/** What `stats()` reports for one service. */
+export interface ServiceStats {
+  /** Open connections (sessions the application holds). */
+  readonly connections: number;
+  /** Open connections by the transport that opened them. */
+  readonly connectionsByProtocol: Readonly<Partial<Record<ConnectionProtocol, number>>>;
+  /** Application messages received from clients, and their UTF-8 bytes. */
+  readonly messagesIn: number;
+  readonly bytesIn: number;
+  /** Application messages written to clients, and their UTF-8 bytes. */
+  readonly messagesOut: number;
+  readonly bytesOut: number;
+}
+
 /**
  * The engine of one SockJS service: its options, its sessions, and the emitter the
  * application listens on. Transports and the router call into it; it holds no request.
  */
 export class SockjsService implements SessionHost {
   readonly sessions = new SessionStore();
+  readonly traffic = new TrafficCounters();
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
   private wss: WebSocketServer | null = null;
@@ -114,6 +132,23 @@ export class SockjsService implements SessionHost {
       this.sweepTimer = null;
     }
   };
+
+  /** A snapshot of open connections and message totals (see ServiceStats). */
+  stats(): ServiceStats {
+    const open: Partial<Record<ConnectionProtocol, number>> = {};
+    let total = 0;
+    const count = (session: Session | null): void => {
+      if (session === null || session.readyState !== ReadyState.OPEN) return;
+      const protocol = session.connection.protocol;
+      if (protocol === '') return;
+      open[protocol] = (open[protocol] ?? 0) + 1;
+      total++;
+    };
+    for (const session of this.sessions.values()) count(session);
+    for (const receiver of this.websockets) count(receiver.session);
+    const { messagesIn, bytesIn, messagesOut, bytesOut } = this.traffic;
+    return { connections: total, connectionsByProtocol: open, messagesIn, bytesIn, messagesOut, bytesOut };
+  }
 
   /** Sets the JSESSIONID cookie when the option asks for it. */
   setCookie(req: IncomingMessage, res: ServerResponse): void {

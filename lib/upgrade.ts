@@ -1,7 +1,6 @@
-import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { ServerResponse, STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { STATUS_CODES } from 'node:http';
 
 /** What a service needs to take over an upgrade request that reached it. */
 export interface UpgradeContext {
@@ -51,14 +50,31 @@ function dispatchUpgrade(
   socket: Duplex,
   head: Buffer,
 ): void {
-  socket.on('error', ignoreSocketError);
   // Other upgrade listeners (another ws server, a dev server's hot reload) own the
   // requests no SockJS service claims; then an unrouted request is left to them.
   const shared = server.listenerCount('upgrade') > 1;
   if (server.listenerCount('request') === 0) {
+    socket.on('error', ignoreSocketError);
     if (!shared) rejectRaw(socket, 404);
     return;
   }
+  runUpgrade(req, socket, head, shared, (res) => server.emit('request', req, res));
+}
+
+/**
+ * Runs an upgrade request through an HTTP request handler with a real ServerResponse.
+ * A service on the way claims the socket (upgradeContext); anything else the handler
+ * answers is written to the socket, which is then closed, unless `shared` and nobody
+ * routed it (404): then the socket is left untouched for the other upgrade listeners.
+ */
+export function runUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  shared: boolean,
+  handle: (res: ServerResponse) => void,
+): void {
+  socket.on('error', ignoreSocketError);
   const context: UpgradeContext = { socket, head, claimed: false };
   (req as UpgradeRequest)[UPGRADE] = context;
 
@@ -90,7 +106,7 @@ function dispatchUpgrade(
     return result;
   } as typeof res.end;
 
-  server.emit('request', req, res);
+  handle(res);
 }
 
 /** A complete HTTP answer written straight to a socket that has no response object. */

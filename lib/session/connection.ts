@@ -106,10 +106,12 @@ export class Connection extends Stream {
     return this.#session.close(code, String(reason));
   }
 
-  /** sockjs-node 0.3: closes the connection and drops every listener but `close`. */
+  /**
+   * sockjs-node 0.3: closes the connection. Unlike sockjs-node it keeps the listeners, so
+   * `end` and `close` still fire as for every other connection.
+   */
   destroy(): void {
     this.end();
-    for (const event of this.eventNames()) if (event !== 'close') this.removeAllListeners(event);
   }
 
   /** sockjs-node 0.3: same as destroy(). */

@@ -9,11 +9,13 @@ import {
 } from '../protocol/frames';
 import { Connection } from './connection';
 import { ReadyState } from './ready-state';
+import type { TrafficCounters } from './traffic';
 
 /** What a session needs from the service that owns it. */
 export interface SessionHost {
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
+  readonly traffic: TrafficCounters;
   /** Announces a new connection to the application. */
   connectionOpened(connection: Connection): void;
   /** Forgets a session; called once, when its id may be used again. */
@@ -92,6 +94,7 @@ export class Session implements ReceiverOwner {
   didMessages(messages: readonly string[]): void {
     for (const message of messages) {
       if (this.readyState !== ReadyState.OPEN) return;
+      this.host.traffic.received(message);
       this.connection.deliver(message);
     }
   }
@@ -99,6 +102,7 @@ export class Session implements ReceiverOwner {
   /** Queues a message; frames written in one tick go out together in one `a[...]`. */
   send(message: string): boolean {
     if (this.readyState !== ReadyState.OPEN) return false;
+    this.host.traffic.sent(message);
     this.queue.push(message);
     if (this.receiver !== null && !this.flushScheduled) {
       this.flushScheduled = true;

@@ -1,0 +1,62 @@
+import { format } from 'node:util';
+import type { LogFunction, SockjsOptions } from '../options';
+
+/** faye-websocket server settings sockjs-node accepted; mapped onto `ws` (see docs). */
+export interface FayeServerOptions {
+  /** Largest incoming message, bytes: becomes `websocketOptions.maxPayload`. */
+  max_length?: number;
+  /** Any extension (permessage-deflate) turns `websocketOptions.perMessageDeflate` on. */
+  extensions?: readonly unknown[];
+  /** Seconds between pings: dead peers are found at `heartbeatDelay` here instead. */
+  ping?: number;
+}
+
+/** Options of `createServer()`: the service options plus sockjs-node's own. */
+export interface CompatServerOptions extends SockjsOptions {
+  /**
+   * Where the service is mounted on the http server, e.g. `/echo`. As in sockjs-node it is
+   * a regular-expression source, so `[/]echo` works too.
+   * @default ''
+   */
+  prefix?: string;
+  /** Alias of `prefix`. */
+  base_url?: string;
+  /** sockjs-node's websocket server settings, mapped to `websocketOptions`. */
+  faye_server_options?: FayeServerOptions | null;
+}
+
+/** Per-installation overrides, as in `installHandlers(server, { prefix })`. */
+export type HandlerOptions = Partial<CompatServerOptions>;
+
+/** sockjs-node's default: every log line printed, like console.log(line). */
+export const printLine: LogFunction = (_severity, message) => {
+  process.stdout.write(format(message) + '\n');
+};
+
+/** Splits compat options into the prefix and the service options with sockjs-node defaults. */
+export function splitCompatOptions(options: CompatServerOptions): { prefix: string; service: SockjsOptions } {
+  const { prefix, base_url, faye_server_options, ...service } = options;
+  const chosen = prefix ?? base_url ?? '';
+  if (typeof chosen !== 'string') throw new TypeError('sockjs: option prefix must be a string');
+  if (service.log === undefined) service.log = printLine;
+  if (faye_server_options) {
+    const ws = { ...service.websocketOptions };
+    if (faye_server_options.max_length !== undefined && ws.maxPayload === undefined) {
+      ws.maxPayload = faye_server_options.max_length;
+    }
+    if (faye_server_options.extensions !== undefined && faye_server_options.extensions.length > 0) {
+      ws.perMessageDeflate ??= true;
+    }
+    service.websocketOptions = ws;
+  }
+  return { prefix: chosen.replace(/\/$/, ''), service };
+}
+
+/** The prefix as sockjs-node reads it: a regular-expression source matched at the start. */
+export function prefixPattern(prefix: string): RegExp {
+  try {
+    return new RegExp('^' + prefix + '(?=/|\\?|$)');
+  } catch {
+    throw new TypeError(`sockjs: option prefix ${JSON.stringify(prefix)} is not a valid pattern`);
+  }
+}

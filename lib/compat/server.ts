@@ -1,0 +1,120 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { normalizeOptions } from '../options';
+import { SockjsService, type ServiceStats } from '../service';
+import { RouteTable } from '../routes';
+import { sendNotFound } from '../http/respond';
+import type { Connection } from '../session/connection';
+import { install, uninstall } from './hook';
+import { prefixPattern, splitCompatOptions, type CompatServerOptions, type HandlerOptions } from './options';
+
+/** An Express-style handler; `next` may be omitted outside Express. */
+export type CompatMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (error?: unknown) => void,
+) => void;
+
+/**
+ * The sockjs-node Server: `createServer(options)`, then `installHandlers(httpServer,
+ * { prefix })` (0.3), `attach(httpServer)` / `detach(httpServer)` (0.4) or `middleware()`.
+ * Emits `connection` for every client of every installation.
+ */
+export class SockjsServer extends EventEmitter {
+  readonly options: Readonly<CompatServerOptions>;
+  private readonly services: SockjsService[] = [];
+
+  constructor(options: CompatServerOptions = {}) {
+    super();
+    if (options === null || typeof options !== 'object')
+      throw new TypeError('sockjs: options must be an object');
+    // Validated now, so a bad option fails at createServer() as in sockjs-node's users expect.
+    normalizeOptions(splitCompatOptions(options).service);
+    this.options = Object.freeze({ ...options });
+  }
+
+  override on(event: 'connection', listener: (connection: Connection) => void): this;
+  override on(event: string | symbol, listener: (...args: never[]) => void): this;
+  override on(event: string | symbol, listener: (...args: never[]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  /** sockjs-node 0.3: serve the prefix on `server`; `options` overshadow the server's. */
+  installHandlers(server: HttpServer | HttpsServer, options: HandlerOptions = {}): true {
+    const { prefix, routes } = this.createService(options);
+    install(server, { pattern: prefixPattern(prefix), routes, owner: this });
+    return true;
+  }
+
+  /** sockjs-node 0.4: serve `options.prefix` on `server`. */
+  attach(server: HttpServer | HttpsServer): void {
+    this.installHandlers(server);
+  }
+
+  /** Stops serving on `server` (open sessions live on until they end). */
+  detach(server: HttpServer | HttpsServer): void {
+    uninstall(server, this);
+  }
+
+  /**
+   * An Express-mountable handler (`app.use('/echo', server.middleware())`); the base URL
+   * comes from the mount, as with sockjsMiddleware().
+   */
+  middleware(options: HandlerOptions = {}): CompatMiddleware {
+    const { routes } = this.createService(options);
+    return function sockjsCompatHandler(req, res, next) {
+      const base = (req as IncomingMessage & { baseUrl?: string }).baseUrl ?? '';
+      if (routes.handle(req, res, req.url ?? '/', base)) return;
+      if (next !== undefined && base === '') next();
+      else sendNotFound(res);
+    };
+  }
+
+  /** Open connections and message totals over every installation. */
+  stats(): ServiceStats {
+    const total = {
+      connections: 0,
+      connectionsByProtocol: {} as Record<string, number>,
+      messagesIn: 0,
+      bytesIn: 0,
+      messagesOut: 0,
+      bytesOut: 0,
+    };
+    for (const service of this.services) {
+      const one = service.stats();
+      total.connections += one.connections;
+      for (const [protocol, count] of Object.entries(one.connectionsByProtocol)) {
+        total.connectionsByProtocol[protocol] = (total.connectionsByProtocol[protocol] ?? 0) + (count ?? 0);
+      }
+      total.messagesIn += one.messagesIn;
+      total.bytesIn += one.bytesIn;
+      total.messagesOut += one.messagesOut;
+      total.bytesOut += one.bytesOut;
+    }
+    return total;
+  }
+
+  private createService(overrides: HandlerOptions): { prefix: string; routes: RouteTable } {
+    const { prefix, service } = splitCompatOptions({ ...this.options, ...overrides });
+    const engine = new SockjsService(normalizeOptions(service), this);
+    this.services.push(engine);
+    engine.log('debug', `SockJS bound to ${JSON.stringify(prefix)}`);
+    return { prefix, routes: new RouteTable(engine) };
+  }
+}
+
+/** sockjs-node's `createServer(options)`. */
+export function createServer(options?: CompatServerOptions): SockjsServer {
+  return new SockjsServer(options);
+}
+
+/** sockjs-node's `listen(httpServer, options)`: createServer + installHandlers. */
+export function listen(
+  server: HttpServer | HttpsServer | null | undefined,
+  options?: CompatServerOptions,
+): SockjsServer {
+  const sockjsServer = createServer(options);
+  if (server) sockjsServer.installHandlers(server);
+  return sockjsServer;
+}
