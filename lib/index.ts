@@ -18,4 +18,6 @@ export {
   type LogSeverity,
   type JsessionidFunction,
   type WebsocketOptions,
+  type JsessionidCookieOptions,
+  type OriginsOption,
 } from './options';

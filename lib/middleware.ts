@@ -28,6 +28,11 @@ export interface SockjsRouter extends Router {
   emit(event: 'connection', connection: Connection): boolean;
   /** Open connections by transport, and message and byte totals since the service started. */
   stats(): ServiceStats;
+  /**
+   * Graceful shutdown: new sessions get 503, open ones get 1001 "Server shutting down"
+   * after what is queued for them; resolves once every connection and timer is gone.
+   */
+  close(): Promise<void>;
   /** Same as `attachUpgrade(server)`: WebSocket upgrades for every service on the server. */
   attachUpgrade(server: HttpServer | HttpsServer): void;
   /** @internal */
@@ -58,6 +63,7 @@ export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
   Object.defineProperty(router, SERVICE, { value: service });
   Object.defineProperty(router, 'attachUpgrade', { value: attachUpgrade });
   Object.defineProperty(router, 'stats', { value: () => service.stats() });
+  Object.defineProperty(router, 'close', { value: () => service.close() });
 
   router.use(function sockjsHandler(req: Request, res: Response, next: NextFunction): void {
     const prefix = req.baseUrl ?? '';

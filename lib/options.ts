@@ -14,6 +14,23 @@ export type LogFunction = (severity: LogSeverity, message: string) => void;
  */
 export type JsessionidFunction = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** Attributes of the JSESSIONID cookie (the `jsessionid` option's object form). */
+export interface JsessionidCookieOptions {
+  /** @default none (the browser's default, Lax) */
+  sameSite?: 'Strict' | 'Lax' | 'None';
+  /** @default false; SameSite=None needs it */
+  secure?: boolean;
+  /** @default false */
+  httpOnly?: boolean;
+}
+
+/**
+ * Which browser origins may use the service: exact origins (`https://example.com`),
+ * patterns with `*` (`https://*.example.com`), regular expressions, or a function.
+ */
+export type OriginsOption =
+  readonly (string | RegExp)[] | ((origin: string, req: IncomingMessage) => boolean);
+
 /** Server-side transports that can be enabled one by one with the `transports` option. */
 export type TransportName =
   'websocket' | 'xhr-streaming' | 'xhr-polling' | 'eventsource' | 'htmlfile' | 'jsonp-polling';
@@ -60,10 +77,40 @@ export interface SockjsOptions {
   disconnectDelay?: number;
   /**
    * Set the JSESSIONID cookie (for load balancers with cookie-based sticky sessions), or a
-   * function that sets it. Also makes `info` answer `"cookie_needed": true`.
+   * function that sets it, or the cookie attributes to set it with. Also makes `info`
+   * answer `"cookie_needed": true`.
    * @default false
    */
-  jsessionid?: boolean | JsessionidFunction;
+  jsessionid?: boolean | JsessionidFunction | JsessionidCookieOptions;
+  /**
+   * Browser origins allowed to use the service. A request whose `Origin` (or, without
+   * one, whose `Referer`) is not allowed gets 403 and no session: the defence against
+   * cross-site WebSocket hijacking. Requests that carry neither header are allowed.
+   * @default every origin (protocol behaviour)
+   */
+  origins?: OriginsOption;
+  /**
+   * Most sessions open at once; a new one past it gets 503. 0 means no limit.
+   * @default 0
+   */
+  maxSessions?: number;
+  /**
+   * Bytes written by the application but not yet taken by the client (queued, or waiting
+   * in the socket) past which the session is closed with 1013 "Client not reading".
+   * @default 4194304 (4 MiB)
+   */
+  maxQueuedBytes?: number;
+  /**
+   * Pending bytes above which `conn.write()` returns false; `drain` follows once the
+   * client has taken them.
+   * @default 65536 (64 KiB)
+   */
+  highWaterMark?: number;
+  /**
+   * Milliseconds a send request's body may stall before the request gets 408.
+   * @default 10000
+   */
+  bodyTimeout?: number;
   /**
    * The transports to serve. Requests for the others answer 404.
    * @default every transport
@@ -123,7 +170,14 @@ export interface NormalizedOptions {
   readonly responseLimit: number;
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
-  readonly jsessionid: false | true | JsessionidFunction;
+  readonly jsessionid: false | true | JsessionidFunction | Readonly<JsessionidCookieOptions>;
+  /** null: every origin allowed. */
+  readonly origins: ((origin: string, req: IncomingMessage) => boolean) | null;
+  /** Infinity when off. */
+  readonly maxSessions: number;
+  readonly maxQueuedBytes: number;
+  readonly highWaterMark: number;
+  readonly bodyTimeout: number;
   readonly transports: ReadonlySet<TransportName>;
   readonly disableCors: boolean;
   readonly log: LogFunction;
@@ -204,10 +258,11 @@ export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunc
     throw new TypeError('sockjs: option sockjsUrl must be a string starting with "/" or "http"');
   }
 
-  const jsessionid = options.jsessionid ?? false;
-  if (typeof jsessionid !== 'boolean' && typeof jsessionid !== 'function') {
-    throw new TypeError('sockjs: option jsessionid must be a boolean or a function (req, res)');
-  }
+  const jsessionid = jsessionidOption(options.jsessionid);
+  const maxSessions =
+    options.maxSessions === undefined || options.maxSessions === 0
+      ? Infinity
+      : positiveInteger('maxSessions', options.maxSessions, 0);
 
   const transports = new Set<TransportName>(
     options.transports === undefined ? TRANSPORT_NAMES : transportList('transports', options.transports),
@@ -235,7 +290,12 @@ export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunc
     responseLimit: positiveInteger('responseLimit', values.responseLimit, 128 * 1024),
     heartbeatDelay: positiveInteger('heartbeatDelay', values.heartbeatDelay, 25_000),
     disconnectDelay: positiveInteger('disconnectDelay', values.disconnectDelay, 5_000),
-    jsessionid: jsessionid as NormalizedOptions['jsessionid'],
+    jsessionid,
+    origins: originsOption(options.origins),
+    maxSessions,
+    maxQueuedBytes: positiveInteger('maxQueuedBytes', options.maxQueuedBytes, 4 * 1024 * 1024),
+    highWaterMark: positiveInteger('highWaterMark', options.highWaterMark, 64 * 1024),
+    bodyTimeout: positiveInteger('bodyTimeout', options.bodyTimeout, 10_000),
     transports,
     disableCors: booleanOption('disableCors', values.disableCors, false),
     log: log as LogFunction,
@@ -254,4 +314,45 @@ const debug = debuglog('sockjs');
 export function defaultLogFunction(severity: LogSeverity, message: string): void {
   debug('%s %s', severity, message);
   if (severity === 'error') process.emitWarning(message, 'SockJSWarning');
+}
+
+function jsessionidOption(value: unknown): NormalizedOptions['jsessionid'] {
+  if (value === undefined) return false;
+  if (typeof value === 'boolean' || typeof value === 'function')
+    return value as NormalizedOptions['jsessionid'];
+  if (value !== null && typeof value === 'object') {
+    const cookie = value as JsessionidCookieOptions;
+    if (cookie.sameSite !== undefined && !['Strict', 'Lax', 'None'].includes(cookie.sameSite)) {
+      throw new TypeError('sockjs: option jsessionid.sameSite must be "Strict", "Lax" or "None"');
+    }
+    booleanOption('jsessionid.secure', cookie.secure, false);
+    booleanOption('jsessionid.httpOnly', cookie.httpOnly, false);
+    return Object.freeze({ ...cookie });
+  }
+  throw new TypeError(
+    'sockjs: option jsessionid must be a boolean, a function (req, res) or cookie attributes',
+  );
+}
+
+/** `*` in a string pattern stands for any run of characters but `/`. */
+function patternToRegExp(pattern: string): RegExp {
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^/]*');
+  return new RegExp('^' + source + '$', 'i');
+}
+
+function originsOption(value: unknown): NormalizedOptions['origins'] {
+  if (value === undefined) return null;
+  if (typeof value === 'function') return value as (origin: string, req: IncomingMessage) => boolean;
+  if (!Array.isArray(value)) {
+    throw new TypeError('sockjs: option origins must be an array of origins and patterns, or a function');
+  }
+  const patterns = value.map((item: unknown) => {
+    if (item instanceof RegExp) return item;
+    if (typeof item === 'string') return patternToRegExp(item.replace(/\/$/, ''));
+    throw new TypeError(`sockjs: option origins has ${String(item)}; use strings or regular expressions`);
+  });
+  return (origin) => patterns.some((pattern) => pattern.test(origin));
 }

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SockjsService } from './service';
 import type { TransportName } from './options';
 import type { SessionHandler, SessionRequest } from './transports/context';
-import { sendMethodNotAllowed } from './http/respond';
+import { sendMethodNotAllowed, sendText } from './http/respond';
+import { originAllowed } from './http/origin';
 import {
   greeting,
   iframe,
@@ -93,6 +94,11 @@ export class RouteTable {
       else sendMethodNotAllowed(res, 'GET');
       return true;
     }
+    if (service.options.origins !== null && !originAllowed(service.options, req)) {
+      if (!this.isOurs(pathname)) return false;
+      sendText(res, 403, 'Origin not allowed.');
+      return true;
+    }
     if (pathname === '/info') {
       if (method === 'GET' || method === 'HEAD') info(service.options, req, res);
       else if (method === 'OPTIONS') options(service.options, req, res, 'OPTIONS, GET');
@@ -125,6 +131,13 @@ export class RouteTable {
     if (handler === undefined) sendMethodNotAllowed(res, route.allow);
     else handler(request);
     return true;
+  }
+
+  /** Whether a path is one this service answers (for refusing it without saying more). */
+  private isOurs(pathname: string): boolean {
+    if (pathname === '/info' || pathname === '/websocket' || IFRAME_PATH.test(pathname)) return true;
+    const match = SESSION_PATH.exec(pathname);
+    return match !== null && (match[3] === 'websocket' || this.sessionRoutes.has(match[3]));
   }
 
   private websocketRequest(request: SessionRequest, raw: boolean): void {

@@ -38,6 +38,10 @@ export class SockjsService implements SessionHost {
   readonly traffic = new TrafficCounters();
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
+  readonly maxQueuedBytes: number;
+  readonly highWaterMark: number;
+  /** Set by close(): resolves when every session is gone. */
+  private closing: Promise<void> | null = null;
   private wss: WebSocketServer | null = null;
   /** Headers the 101 answer must carry, by request (JSESSIONID, cookies set by middleware). */
   private readonly handshakeHeaders = new WeakMap<IncomingMessage, string[]>();
@@ -51,16 +55,66 @@ export class SockjsService implements SessionHost {
   ) {
     this.heartbeatDelay = options.heartbeatDelay;
     this.disconnectDelay = options.disconnectDelay;
+    this.maxQueuedBytes = options.maxQueuedBytes;
+    this.highWaterMark = options.highWaterMark;
   }
 
-  /** Attaches a receiving connection to its session, creating the session if new. */
-  receive(sessionId: string, prefix: string, receiver: Receiver): void {
-    let session = this.sessions.get(sessionId);
-    if (session === undefined) {
-      session = new Session(sessionId, this, prefix);
-      this.sessions.add(session as Session & { id: string });
+  /**
+   * Graceful shutdown: new sessions get 503; every open session gets 1001 "Server shutting
+   * down" after what is queued for it; responses and websockets end; timers stop. Resolves
+   * once every websocket has closed (or was cut after `graceMs`).
+   */
+  close(graceMs = 2000): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.closing = new Promise<void>((resolve) => {
+      for (const session of [...this.sessions.values()]) session.shutdown(1001, 'Server shutting down');
+      for (const receiver of [...this.websockets]) receiver.session?.shutdown(1001, 'Server shutting down');
+      const done = (): void => {
+        clearTimeout(grace);
+        if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+        this.sweepTimer = null;
+        this.wss?.close();
+        resolve();
+      };
+      const grace = setTimeout(() => {
+        for (const receiver of this.websockets) receiver.destroy();
+        this.websockets.clear();
+        done();
+      }, graceMs);
+      grace.unref();
+      if (this.websockets.size === 0) done();
+      else this.allWebsocketsGone = done;
+    });
+    return this.closing;
+  }
+
+  private allWebsocketsGone: (() => void) | null = null;
+
+  /**
+   * The session a receiving request is for, created if new. Null, after answering 503, when
+   * the service is closing or `maxSessions` sessions are open.
+   */
+  sessionFor(request: SessionRequest): Session | null {
+    const existing = this.sessions.get(request.sessionId);
+    if (existing !== undefined) return existing;
+    if (!this.admitSession(request.res)) return null;
+    const session = new Session(request.sessionId, this, request.prefix);
+    this.sessions.add(session as Session & { id: string });
+    return session;
+  }
+
+  /** Whether a new session may open; answers 503 when not. */
+  private admitSession(res: ServerResponse): boolean {
+    if (this.closing !== null) {
+      sendText(res, 503, 'Server shutting down.', { 'Retry-After': '5' });
+      return false;
     }
-    session.attach(receiver);
+    if (this.sessions.size + this.websockets.size >= this.options.maxSessions) {
+      this.log('info', `session refused: ${this.options.maxSessions} sessions open (maxSessions)`);
+      sendText(res, 503, 'Too many sessions.', { 'Retry-After': '5' });
+      return false;
+    }
+    return true;
   }
 
   /** A websocket session: its own session, in no store, alive as long as its socket. */
@@ -79,6 +133,7 @@ export class SockjsService implements SessionHost {
     if (context === undefined) return false;
     context.claimed = true;
     const { req, res } = request;
+    if (!this.admitSession(res)) return true;
     if (req.headers['sec-websocket-version'] !== '13') {
       sendText(res, 400, 'Only RFC 6455 WebSockets (version 13) are supported.', {
         'Sec-WebSocket-Version': '13',
@@ -127,9 +182,12 @@ export class SockjsService implements SessionHost {
 
   private readonly websocketGone = (receiver: WebsocketReceiver): void => {
     this.websockets.delete(receiver);
-    if (this.websockets.size === 0 && this.sweepTimer !== null) {
-      clearInterval(this.sweepTimer);
+    if (this.websockets.size === 0) {
+      if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
       this.sweepTimer = null;
+      const gone = this.allWebsocketsGone;
+      this.allWebsocketsGone = null;
+      if (gone !== null) gone();
     }
   };
 

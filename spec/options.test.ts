@@ -14,6 +14,11 @@ describe('options', () => {
     assert.equal(options.maxBodySize, 1024 * 1024);
     assert.equal(options.websocketOptions.maxPayload, 1024 * 1024);
     assert.equal(options.websocketOptions.perMessageDeflate, false);
+    assert.equal(options.origins, null);
+    assert.equal(options.maxSessions, Infinity);
+    assert.equal(options.maxQueuedBytes, 4 * 1024 * 1024);
+    assert.equal(options.highWaterMark, 64 * 1024);
+    assert.equal(options.bodyTimeout, 10_000);
     assert.deepEqual([...options.transports].sort(), [
       'eventsource',
       'htmlfile',
@@ -65,7 +70,14 @@ describe('options', () => {
       [{ disconnectDelay: 1.5 }, /disconnectDelay must be a positive integer/],
       [{ maxBodySize: 0 }, /maxBodySize must be a positive integer/],
       [{ sockjsUrl: 'javascript:alert(1)' }, /sockjsUrl must be a string starting with/],
-      [{ jsessionid: 'yes' }, /jsessionid must be a boolean or a function/],
+      [{ jsessionid: 'yes' }, /jsessionid must be a boolean, a function \(req, res\) or cookie attributes/],
+      [{ jsessionid: { sameSite: 'lax' } }, /jsessionid.sameSite must be "Strict", "Lax" or "None"/],
+      [{ origins: 'https://example.com' }, /origins must be an array/],
+      [{ origins: [42] }, /origins has 42/],
+      [{ maxSessions: -1 }, /maxSessions must be a positive integer/],
+      [{ maxQueuedBytes: 0 }, /maxQueuedBytes must be a positive integer/],
+      [{ highWaterMark: 'big' }, /highWaterMark must be a positive integer/],
+      [{ bodyTimeout: 0 }, /bodyTimeout must be a positive integer/],
       [{ transports: ['xhr-polling', 'carrier-pigeon'] }, /unknown transport "carrier-pigeon"/],
       [{ transports: 'websocket' }, /transports must be an array/],
       [{ websocket: 'no' }, /websocket must be a boolean/],
@@ -81,6 +93,23 @@ describe('options', () => {
   it('turns websocket off with websocket: false or a transports list without it', () => {
     assert.equal(normalizeOptions({ websocket: false }).transports.has('websocket'), false);
     assert.deepEqual([...normalizeOptions({ transports: ['xhr-polling'] }).transports], ['xhr-polling']);
+  });
+
+  it('matches origins exactly, by * pattern, by regular expression, or by function', () => {
+    const req = {} as never;
+    const listed = normalizeOptions({
+      origins: ['https://app.example.com', 'https://*.example.org', /^http:\/\/localhost:\d+$/],
+    }).origins;
+    assert.ok(listed);
+    assert.equal(listed('https://app.example.com', req), true);
+    assert.equal(listed('https://APP.example.com', req), true);
+    assert.equal(listed('https://evil.example.com', req), false);
+    assert.equal(listed('https://a.example.org', req), true);
+    assert.equal(listed('https://example.org.evil.net', req), false);
+    assert.equal(listed('http://localhost:3000', req), true);
+    assert.equal(listed('null', req), false);
+    const byFunction = normalizeOptions({ origins: (origin) => origin.endsWith('.test') }).origins;
+    assert.equal(byFunction?.('http://a.test', req), true);
   });
 
   it('lets websocketOptions override maxPayload and compression', () => {

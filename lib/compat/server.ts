@@ -71,6 +71,11 @@ export class SockjsServer extends EventEmitter {
     };
   }
 
+  /** Graceful shutdown of every installation (see SockjsRouter.close()). */
+  async close(): Promise<void> {
+    await Promise.all(this.services.map((service) => service.close()));
+  }
+
   /** Open connections and message totals over every installation. */
   stats(): ServiceStats {
     const total = {

@@ -5,7 +5,7 @@ export class BodyError extends Error {
   constructor(
     message: string,
     readonly status: number,
-    readonly code: 'ERR_SOCKJS_BODY_TOO_LARGE' | 'ERR_SOCKJS_BODY_ABORTED',
+    readonly code: 'ERR_SOCKJS_BODY_TOO_LARGE' | 'ERR_SOCKJS_BODY_ABORTED' | 'ERR_SOCKJS_BODY_TIMEOUT',
   ) {
     super(message);
     this.name = 'BodyError';
@@ -41,11 +41,13 @@ function preParsedBody(req: ParsedRequest, formField: string | undefined): strin
 
 /**
  * Reads a request body as UTF-8 text, refusing it with 413 as soon as it passes `limit`
- * bytes (checked on Content-Length and again chunk by chunk, so nothing large is buffered).
+ * bytes (checked on Content-Length and again chunk by chunk, so nothing large is buffered)
+ * and with 408 when no byte arrives for `timeoutMs` (slow-body attacks).
  */
 export function readBody(
   req: IncomingMessage,
   limit: number,
+  timeoutMs: number,
   formField: string | undefined,
   callback: (error: BodyError | null, body: string) => void,
 ): void {
@@ -63,9 +65,13 @@ export function readBody(
   const chunks: Buffer[] = [];
   let size = 0;
   let done = false;
+  const timer = setTimeout(() => {
+    finish(new BodyError(`request body stalled for ${timeoutMs} ms`, 408, 'ERR_SOCKJS_BODY_TIMEOUT'));
+  }, timeoutMs);
   const finish = (error: BodyError | null): void => {
     if (done) return;
     done = true;
+    clearTimeout(timer);
     req.removeListener('data', onData);
     req.removeListener('end', onEnd);
     req.removeListener('error', onError);
@@ -78,6 +84,7 @@ export function readBody(
       );
   };
   const onData = (chunk: Buffer): void => {
+    timer.refresh();
     size += chunk.length;
     if (size > limit) {
       finish(tooLarge(limit));

@@ -27,7 +27,13 @@ export function setJsessionid(options: NormalizedOptions, req: IncomingMessage, 
     const found = parse(header, { decode: keepRaw }).JSESSIONID;
     if (found !== undefined && COOKIE_VALUE.test(found)) value = found;
   }
-  appendSetCookie(res, `JSESSIONID=${value}; path=/`);
+  let cookie = `JSESSIONID=${value}; path=/`;
+  if (rule !== true) {
+    if (rule.sameSite !== undefined) cookie += `; SameSite=${rule.sameSite}`;
+    if (rule.secure === true) cookie += '; Secure';
+    if (rule.httpOnly === true) cookie += '; HttpOnly';
+  }
+  appendSetCookie(res, cookie);
 }
 
 function appendSetCookie(res: ServerResponse, cookie: string): void {

@@ -16,6 +16,8 @@ export interface SessionHost {
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
   readonly traffic: TrafficCounters;
+  readonly maxQueuedBytes: number;
+  readonly highWaterMark: number;
   /** Announces a new connection to the application. */
   connectionOpened(connection: Connection): void;
   /** Forgets a session; called once, when its id may be used again. */
@@ -52,6 +54,11 @@ export class Session implements ReceiverOwner {
   private timerIsHeartbeat = false;
   /** The application has seen `connection`; only then does it get `close`. */
   private announced = false;
+  /** Bytes of `queue`. */
+  private queuedBytes = 0;
+  /** write() returned false; `drain` is owed. */
+  private needDrain = false;
+  private drainListening = false;
 
   /**
    * @param id the session id from the URL, or null for a websocket session, which lives
@@ -99,14 +106,27 @@ export class Session implements ReceiverOwner {
     }
   }
 
-  /** Queues a message; frames written in one tick go out together in one `a[...]`. */
+  /**
+   * Queues a message; frames written in one tick go out together in one `a[...]`.
+   * Returns false above the high water mark (`drain` follows) or when the message was
+   * dropped (session not open, or closed because the client stopped reading).
+   */
   send(message: string): boolean {
     if (this.readyState !== ReadyState.OPEN) return false;
-    this.host.traffic.sent(message);
     this.queue.push(message);
+    this.queuedBytes += this.host.traffic.sent(message);
+    const pending = this.queuedBytes + this.socketBacklog();
+    if (pending > this.host.maxQueuedBytes) {
+      this.overflow();
+      return false;
+    }
     if (this.receiver !== null && !this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(flushOnTick, this);
+    }
+    if (pending > this.host.highWaterMark) {
+      this.needDrain = true;
+      return false;
     }
     return true;
   }
@@ -115,11 +135,61 @@ export class Session implements ReceiverOwner {
     this.flushScheduled = false;
     const receiver = this.receiver;
     if (receiver === null || this.queue.length === 0) return;
-    const messages = this.queue;
-    this.queue = [];
+    const messages = this.takeQueue();
     if (receiver.sendMessages !== undefined) receiver.sendMessages(messages);
     else receiver.sendFrame(messageFrame(messages));
     if (this.receiver === receiver && this.timer !== null) this.timer.refresh();
+    if (this.needDrain) this.checkDrain();
+  }
+
+  /** Bytes handed to the current receiver's socket and not yet sent. */
+  private socketBacklog(): number {
+    const socket = this.receiver?.socket;
+    return socket ? socket.writableLength : 0;
+  }
+
+  private takeQueue(): string[] {
+    const messages = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    return messages;
+  }
+
+  /** Emits `drain` once what the application wrote has left for the client. */
+  checkDrain(): void {
+    if (!this.needDrain || this.readyState !== ReadyState.OPEN) return;
+    const socket = this.receiver?.socket;
+    if (this.queuedBytes + this.socketBacklog() > this.host.highWaterMark) {
+      if (socket && !this.drainListening) {
+        this.drainListening = true;
+        socket.once('drain', () => {
+          this.drainListening = false;
+          this.checkDrain();
+        });
+      }
+      return;
+    }
+    this.needDrain = false;
+    this.connection.emit('drain');
+  }
+
+  /** The client stopped reading: drop what is queued and cut its connection. */
+  private overflow(): void {
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (this.closingFrame === null) {
+      this.closeCode = 1013;
+      this.closeReason = 'Client not reading';
+      this.closingFrame = closeFrame(1013, 'Client not reading');
+    }
+    const receiver = this.receiver;
+    if (receiver !== null) {
+      this.detach(receiver);
+      receiver.destroy();
+    }
+    this.finish();
+    if (this.id === null) this.forget();
+    else this.startTimer(false);
   }
 
   /** The application closes the session. */
@@ -137,21 +207,26 @@ export class Session implements ReceiverOwner {
     return true;
   }
 
-  /** Ends the session at once, as if its connection had been cut (shutdown, limits). */
-  terminate(code: number, reason: string): void {
-    if (this.readyState === ReadyState.CLOSED) return;
-    if (this.closingFrame === null) {
-      this.closingFrame = closeFrame(code, reason);
-      this.closeCode = code;
-      this.closeReason = reason;
-    }
-    const receiver = this.receiver;
-    if (receiver !== null) {
-      this.detach(receiver);
-      this.deliverClose(receiver);
-    } else {
+  /**
+   * Server shutdown: what is queued and the close frame go to the attached receiver, which
+   * is ended; the application hears `close`; the session is forgotten at once.
+   */
+  shutdown(code: number, reason: string): void {
+    if (this.readyState !== ReadyState.CLOSED) {
+      if (this.closingFrame === null) {
+        this.closingFrame = closeFrame(code, reason);
+        this.closeCode = code;
+        this.closeReason = reason;
+      }
+      if (this.readyState !== ReadyState.CLOSING) this.readyState = ReadyState.CLOSING;
+      const receiver = this.receiver;
+      if (receiver !== null) {
+        this.detach(receiver);
+        this.deliverClose(receiver);
+      }
       this.finish();
     }
+    this.forget();
   }
 
   receiverDone(receiver: Receiver): void {
@@ -168,7 +243,7 @@ export class Session implements ReceiverOwner {
       this.closeCode = 1002;
       this.closeReason = 'Connection interrupted';
     }
-    this.queue = [];
+    this.takeQueue();
     this.finish();
     if (this.id === null) this.forget();
     else this.startTimer(false);
@@ -189,8 +264,7 @@ export class Session implements ReceiverOwner {
 
   private deliverClose(receiver: Receiver): void {
     if (this.queue.length > 0) {
-      const messages = this.queue;
-      this.queue = [];
+      const messages = this.takeQueue();
       if (receiver.sendMessages !== undefined) receiver.sendMessages(messages);
       else receiver.sendFrame(messageFrame(messages));
     }

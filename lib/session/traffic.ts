@@ -10,8 +10,11 @@ export class TrafficCounters {
     this.bytesIn += Buffer.byteLength(message);
   }
 
-  sent(message: string): void {
+  /** Counts a message written by the application; returns its size in bytes. */
+  sent(message: string): number {
+    const bytes = Buffer.byteLength(message);
     this.messagesOut++;
-    this.bytesOut += Buffer.byteLength(message);
+    this.bytesOut += bytes;
+    return bytes;
   }
 }

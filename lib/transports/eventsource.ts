@@ -1,4 +1,5 @@
-import { ResponseReceiver, type ResponseFormat } from './response-receiver';
+import type { ResponseFormat } from './response-receiver';
+import { receive } from './receive';
 import type { SessionRequest } from './context';
 
 /**
@@ -26,15 +27,5 @@ export const eventsourceFormat: ResponseFormat = {
 
 /** `GET BASE/S/I/eventsource` */
 export function eventsource(request: SessionRequest): void {
-  const { service, req, res } = request;
-  service.setCookie(req, res);
-  const receiver = new ResponseReceiver(
-    req,
-    res,
-    eventsourceFormat,
-    service.options.responseLimit,
-    service.options.disableCors,
-  );
-  receiver.open();
-  service.receive(request.sessionId, request.prefix, receiver);
+  receive(request, eventsourceFormat, true);
 }

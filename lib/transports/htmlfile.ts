@@ -1,4 +1,5 @@
-import { ResponseReceiver, type ResponseFormat } from './response-receiver';
+import type { ResponseFormat } from './response-receiver';
+import { receive } from './receive';
 import type { SessionRequest } from './context';
 import { callbackParameter } from './callback';
 import { htmlfilePrelude } from '../protocol/pages';
@@ -25,18 +26,6 @@ export const htmlfileFormat: ResponseFormat = {
 
 /** `GET BASE/S/I/htmlfile?c=<callback>` */
 export function htmlfile(request: SessionRequest): void {
-  const { service, req, res } = request;
-  const callback = callbackParameter(request.query, res);
-  if (callback === null) return;
-  service.setCookie(req, res);
-  const receiver = new ResponseReceiver(
-    req,
-    res,
-    htmlfileFormat,
-    service.options.responseLimit,
-    true,
-    callback,
-  );
-  receiver.open();
-  service.receive(request.sessionId, request.prefix, receiver);
+  const callback = callbackParameter(request.query, request.res);
+  if (callback !== null) receive(request, htmlfileFormat, true, callback);
 }

@@ -1,4 +1,5 @@
-import { ResponseReceiver, type ResponseFormat } from './response-receiver';
+import type { ResponseFormat } from './response-receiver';
+import { receive } from './receive';
 import type { SessionRequest } from './context';
 import { callbackParameter } from './callback';
 
@@ -13,10 +14,6 @@ export const jsonpFormat: ResponseFormat = {
 
 /** `GET BASE/S/I/jsonp?c=<callback>`: one frame per response. */
 export function jsonpPolling(request: SessionRequest): void {
-  const { service, req, res } = request;
-  const callback = callbackParameter(request.query, res);
-  if (callback === null) return;
-  service.setCookie(req, res);
-  const receiver = new ResponseReceiver(req, res, jsonpFormat, 1, true, callback);
-  service.receive(request.sessionId, request.prefix, receiver);
+  const callback = callbackParameter(request.query, request.res);
+  if (callback !== null) receive(request, jsonpFormat, false, callback);
 }

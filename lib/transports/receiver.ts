@@ -35,6 +35,8 @@ export interface Receiver {
   sendFrame(frame: string): void;
   /** Ends the transport; the owner, if any, hears `receiverDone`. */
   end(): void;
+  /** Cuts the transport at once, dropping what it still buffers (a client not reading). */
+  destroy(): void;
   /**
    * Transports without SockJS framing (raw websocket) take messages and the close as they
    * are; framed ones leave these out and get frames.

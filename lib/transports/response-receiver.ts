@@ -97,6 +97,11 @@ export class ResponseReceiver implements Receiver {
     this.notifyDone();
   }
 
+  destroy(): void {
+    this.ended = true;
+    this.res.destroy();
+  }
+
   private headers(): OutgoingHttpHeaders {
     const headers: OutgoingHttpHeaders = {
       'Content-Type': this.format.contentType,

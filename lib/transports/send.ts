@@ -22,11 +22,18 @@ function receiveMessages(
     sendText(res, 404, 'Not found\n', headers);
     return;
   }
-  readBody(req, service.options.maxBodySize, formField, (error, body) => {
+  readBody(req, service.options.maxBodySize, service.options.bodyTimeout, formField, (error, body) => {
     if (error !== null) {
-      if (error.status === 413) {
+      if (error.status === 413 || error.status === 408) {
+        // The rest of the body is not read: the connection cannot carry another request.
         headers['Connection'] = 'close';
-        sendText(res, 413, 'Payload too large.', headers);
+        sendText(
+          res,
+          error.status,
+          error.status === 413 ? 'Payload too large.' : 'Request body timed out.',
+          headers,
+        );
+        service.log('info', `send request for a session refused: ${error.message}`);
       } else {
         service.log('debug', `send request for session ${sessionId} aborted`);
         res.destroy();

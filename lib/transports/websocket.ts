@@ -73,6 +73,11 @@ export class WebsocketReceiver implements Receiver {
     this.ws.terminate();
   }
 
+  destroy(): void {
+    this.ended = true;
+    this.ws.terminate();
+  }
+
   private finish(code: number, reason: string): void {
     if (this.ended) return;
     this.ended = true;

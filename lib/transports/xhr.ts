@@ -1,4 +1,5 @@
-import { ResponseReceiver, type ResponseFormat } from './response-receiver';
+import type { ResponseFormat } from './response-receiver';
+import { receive } from './receive';
 import type { SessionRequest } from './context';
 
 const JAVASCRIPT = 'application/javascript; charset=UTF-8';
@@ -28,23 +29,10 @@ export const xhrStreamingFormat: ResponseFormat = {
 
 /** `POST BASE/S/I/xhr`: one frame per response. */
 export function xhrPolling(request: SessionRequest): void {
-  const { service, req, res } = request;
-  service.setCookie(req, res);
-  const receiver = new ResponseReceiver(req, res, xhrPollingFormat, 1, service.options.disableCors);
-  service.receive(request.sessionId, request.prefix, receiver);
+  receive(request, xhrPollingFormat, false);
 }
 
 /** `POST BASE/S/I/xhr_streaming`: frames until `responseLimit` bytes. */
 export function xhrStreaming(request: SessionRequest): void {
-  const { service, req, res } = request;
-  service.setCookie(req, res);
-  const receiver = new ResponseReceiver(
-    req,
-    res,
-    xhrStreamingFormat,
-    service.options.responseLimit,
-    service.options.disableCors,
-  );
-  receiver.open();
-  service.receive(request.sessionId, request.prefix, receiver);
+  receive(request, xhrStreamingFormat, true);
 }

@@ -148,7 +148,11 @@ function describeCodeUnit(s: string, i: number): string {
  * names the first differing message and code unit instead of dumping both strings.
  */
 export function assertSameMessages(actual: readonly unknown[], expected: readonly string[], what = ''): void {
-  assert.equal(actual.length, expected.length, `${what}: ${actual.length} messages instead of ${expected.length}`);
+  assert.equal(
+    actual.length,
+    expected.length,
+    `${what}: ${actual.length} messages instead of ${expected.length}`,
+  );
   for (let m = 0; m < expected.length; m++) {
     const a = actual[m];
     const e = expected[m] ?? '';
@@ -167,6 +171,8 @@ export function assertSameMessages(actual: readonly unknown[], expected: readonl
 export function assertNoRaw(frame: string, re: RegExp, what = ''): void {
   const m = re.exec(frame);
   if (m !== null) {
-    assert.fail(`${what}: U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} was sent unescaped at index ${m.index}`);
+    assert.fail(
+      `${what}: U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} was sent unescaped at index ${m.index}`,
+    );
   }
 }

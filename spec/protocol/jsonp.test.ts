@@ -8,7 +8,13 @@ import { after, before, describe, it } from 'node:test';
 
 import { startConformanceServer, type ConformanceServer } from '../helpers/conformance';
 import { GET, POST } from '../helpers/http';
-import { newSession, verify404, verifyContentType, verifyNoCookie, verifyNotCached } from '../helpers/protocol';
+import {
+  newSession,
+  verify404,
+  verifyContentType,
+  verifyNoCookie,
+  verifyNotCached,
+} from '../helpers/protocol';
 
 const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 
