@@ -18,5 +18,7 @@ const roots = process.argv.slice(2);
 const files = (roots.length > 0 ? roots : ['build/spec'])
   .flatMap((root) => (statSync(root).isDirectory() ? find(root) : [root]))
   .sort();
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);
