@@ -171,16 +171,18 @@ export class SockjsService implements SessionHost {
   }
 
   private websocketOpened(ws: WebSocket, req: IncomingMessage, raw: boolean, prefix: string): void {
-    const receiver = new WebsocketReceiver(req, ws, raw, this.websocketGone);
+    const receiver = new WebsocketReceiver(req, ws, raw, this);
     this.websockets.add(receiver);
     if (this.sweepTimer === null) {
       this.sweepTimer = setInterval(sweepDeadPeers, this.heartbeatDelay, this.websockets);
       this.sweepTimer.unref();
     }
     receiver.session = this.receiveAlone(prefix, receiver);
+    receiver.req = null;
   }
 
-  private readonly websocketGone = (receiver: WebsocketReceiver): void => {
+  /** @internal A websocket receiver is over. */
+  websocketGone(receiver: WebsocketReceiver): void {
     this.websockets.delete(receiver);
     if (this.websockets.size === 0) {
       if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
@@ -189,7 +191,7 @@ export class SockjsService implements SessionHost {
       this.allWebsocketsGone = null;
       if (gone !== null) gone();
     }
-  };
+  }
 
   /** A snapshot of open connections and message totals (see ServiceStats). */
   stats(): ServiceStats {

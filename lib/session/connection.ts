@@ -45,8 +45,7 @@ export interface ConnectionEvents {
  * every transport. It is a (legacy) Node stream, so `conn.pipe(dest)` works.
  */
 export class Connection extends Stream {
-  /** A random id, safe to log; the protocol session id is never exposed. */
-  readonly id: string = randomUUID();
+  #id: string | undefined;
   /** Last known address of the client (of the socket; see `headers` for proxies). */
   remoteAddress: string | undefined = undefined;
   remotePort: number | undefined = undefined;
@@ -69,6 +68,12 @@ export class Connection extends Stream {
   ) {
     super();
     this.#session = session;
+  }
+
+  /** A random id, safe to log; the protocol session id is never exposed. Made on first use. */
+  get id(): string {
+    if (this.#id === undefined) this.#id = randomUUID();
+    return this.#id;
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
@@ -127,6 +132,8 @@ export class Connection extends Stream {
   describe(receiver: Receiver): void {
     const req = receiver.req;
     const socket = receiver.socket;
+    this.protocol = receiver.protocol;
+    if (req === null) return;
     if (socket) {
       this.remoteAddress = socket.remoteAddress;
       this.remotePort = socket.remotePort;
@@ -136,7 +143,6 @@ export class Connection extends Stream {
     this.url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
     const query = this.url.indexOf('?');
     this.pathname = query === -1 ? this.url : this.url.slice(0, query);
-    this.protocol = receiver.protocol;
     const headers: Record<string, string | string[]> = {};
     for (const name of FORWARDED_HEADERS) {
       const value = req.headers[name];

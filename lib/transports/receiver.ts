@@ -25,7 +25,8 @@ export interface ReceiverOwner {
  */
 export interface Receiver {
   readonly protocol: ConnectionProtocol;
-  readonly req: IncomingMessage;
+  /** The request that brought the receiver (null once released, for long-lived sockets). */
+  readonly req: IncomingMessage | null;
   readonly socket: Socket | null;
   /** True once the receiver can carry no more frames. */
   readonly ended: boolean;

@@ -12,6 +12,33 @@ function wireCloseCode(code: number): number {
   return 1000;
 }
 
+/** What a websocket receiver reports to the service that owns it. */
+export interface WebsocketHost {
+  websocketGone(receiver: WebsocketReceiver): void;
+  log(severity: 'debug' | 'info' | 'error', message: string): void;
+}
+
+const RECEIVER = Symbol('sockjs.receiver');
+type OwnedSocket = WebSocket & { [RECEIVER]?: WebsocketReceiver };
+
+// One set of listener functions for every socket (no closures per session); `this` is
+// the socket, which points at its receiver.
+function onMessage(this: OwnedSocket, data: Buffer | Buffer[] | ArrayBuffer): void {
+  this[RECEIVER]?.received(data);
+}
+function onPong(this: OwnedSocket): void {
+  const receiver = this[RECEIVER];
+  if (receiver !== undefined) receiver.alive = true;
+}
+function onClose(this: OwnedSocket): void {
+  this[RECEIVER]?.closed();
+}
+function onError(this: OwnedSocket, error: Error): void {
+  // ws closes the socket itself after an error (bad frame, payload too large); the
+  // application hears it as a close.
+  this[RECEIVER]?.host.log('debug', `websocket error: ${error.message}`);
+}
+
 /**
  * A websocket as a receiver. Framed (`BASE/S/I/websocket`): every frame is one text
  * message. Raw (`BASE/websocket`): messages go out as they are, and an application close
@@ -24,23 +51,22 @@ export class WebsocketReceiver implements Receiver {
   /** Answered the last ping; checked by the service's dead-peer sweep. */
   alive = true;
   readonly socket: Socket | null;
+  /** The handshake request, kept only until the session has read what it needs. */
+  req: IncomingMessage | null;
 
   constructor(
-    readonly req: IncomingMessage,
+    req: IncomingMessage,
     readonly ws: WebSocket,
     readonly raw: boolean,
-    private readonly onGone: (receiver: WebsocketReceiver) => void,
+    readonly host: WebsocketHost,
   ) {
+    this.req = req;
     this.socket = req.socket;
-    ws.on('message', (data, isBinary) => this.received(data as Buffer | Buffer[] | ArrayBuffer, isBinary));
-    ws.on('pong', () => {
-      this.alive = true;
-    });
-    ws.on('close', () => this.closed());
-    ws.on('error', () => {
-      // ws closes the socket itself after an error (bad frame, payload too large); the
-      // application hears it as a close.
-    });
+    (ws as OwnedSocket)[RECEIVER] = this;
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('close', onClose);
+    ws.on('error', onError);
   }
 
   get protocol(): 'websocket' | 'websocket-raw' {
@@ -84,10 +110,11 @@ export class WebsocketReceiver implements Receiver {
     this.ws.close(code, Buffer.byteLength(reason) <= 123 ? reason : '');
     const owner = this.owner;
     if (owner !== null) owner.receiverDone(this);
-    this.onGone(this);
+    this.host.websocketGone(this);
   }
 
-  private received(data: Buffer | Buffer[] | ArrayBuffer, _isBinary: boolean): void {
+  /** @internal A message from the peer. */
+  received(data: Buffer | Buffer[] | ArrayBuffer): void {
     const session = this.session;
     if (session === null || this.ended) return;
     const text = Array.isArray(data)
@@ -110,12 +137,13 @@ export class WebsocketReceiver implements Receiver {
     session.didMessages(messages);
   }
 
-  private closed(): void {
+  /** @internal The socket closed. */
+  closed(): void {
     if (!this.ended) {
       this.ended = true;
       const owner = this.owner;
       if (owner !== null) owner.receiverLost(this);
     }
-    this.onGone(this);
+    this.host.websocketGone(this);
   }
 }
