@@ -5,6 +5,7 @@ import { normalizeOptions, type SockjsOptions } from './options';
 import { SockjsService, type ServiceStats } from './service';
 import { RouteTable } from './routes';
 import { sendNotFound } from './http/respond';
+import { registerFastPath } from './fast-path';
 import type { Connection } from './session/connection';
 import { attachUpgrade } from './upgrade';
 import type { Server as HttpServer } from 'node:http';
@@ -65,8 +66,10 @@ export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
   Object.defineProperty(router, 'stats', { value: () => service.stats() });
   Object.defineProperty(router, 'close', { value: () => service.close() });
 
+  const fastPath = normalized.fastPath;
   router.use(function sockjsHandler(req: Request, res: Response, next: NextFunction): void {
     const prefix = req.baseUrl ?? '';
+    if (fastPath) registerFastPath(req, prefix, routes);
     if (routes.handle(req as IncomingMessage, res as ServerResponse, req.url, prefix)) return;
     // Under its own prefix every path is the service's; mounted at the root, it lets the
     // rest of the app answer what is not SockJS.

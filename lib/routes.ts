@@ -133,6 +133,11 @@ export class RouteTable {
     return true;
   }
 
+  /** Whether the service holds a session with this id (the fast path serves only those). */
+  hasSession(sessionId: string): boolean {
+    return this.service.sessions.get(sessionId) !== undefined;
+  }
+
   /** Whether a path is one this service answers (for refusing it without saying more). */
   private isOurs(pathname: string): boolean {
     if (pathname === '/info' || pathname === '/websocket' || IFRAME_PATH.test(pathname)) return true;

@@ -43,7 +43,7 @@ export class SockjsServer extends EventEmitter {
   /** sockjs-node 0.3: serve the prefix on `server`; `options` overshadow the server's. */
   installHandlers(server: HttpServer | HttpsServer, options: HandlerOptions = {}): true {
     const { prefix, routes } = this.createService(options);
-    install(server, { pattern: prefixPattern(prefix), routes, owner: this });
+    install(server, { pattern: prefixPattern(prefix), routes }, this);
     return true;
   }
 
