@@ -250,14 +250,16 @@ export class Session implements ReceiverOwner {
   }
 
   timerFired(): void {
-    this.timer = null;
-    if (this.timerIsHeartbeat) {
+    const timer = this.timer;
+    if (this.timerIsHeartbeat && timer !== null) {
       const receiver = this.receiver;
       if (receiver === null) return;
       receiver.sendFrame(HEARTBEAT_FRAME);
-      if (this.receiver === receiver) this.startTimer(true);
+      // The same timer object again: no allocation per heartbeat.
+      if (this.receiver === receiver && this.timer === timer) timer.refresh();
       return;
     }
+    this.timer = null;
     this.finish();
     this.forget();
   }
