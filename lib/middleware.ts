@@ -6,6 +6,7 @@ import { SockjsService, type ServiceStats } from './service';
 import { RouteTable } from './routes';
 import { sendNotFound } from './http/respond';
 import { registerFastPath } from './fast-path';
+import { mountPath, pathBelow } from './http/mount';
 import type { Connection } from './session/connection';
 import { attachUpgrade } from './upgrade';
 import type { Server as HttpServer } from 'node:http';
@@ -68,9 +69,9 @@ export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
 
   const fastPath = normalized.fastPath;
   router.use(function sockjsHandler(req: Request, res: Response, next: NextFunction): void {
-    const prefix = req.baseUrl ?? '';
+    const prefix = mountPath(req);
     if (fastPath) registerFastPath(req, prefix, routes);
-    if (routes.handle(req as IncomingMessage, res as ServerResponse, req.url, prefix)) return;
+    if (routes.handle(req as IncomingMessage, res as ServerResponse, pathBelow(req, prefix), prefix)) return;
     // Under its own prefix every path is the service's; mounted at the root, it lets the
     // rest of the app answer what is not SockJS.
     if (prefix === '') next();

@@ -5,6 +5,7 @@ import { normalizeOptions } from '../options';
 import { SockjsService, type ServiceStats } from '../service';
 import { RouteTable } from '../routes';
 import { sendNotFound } from '../http/respond';
+import { mountPath, pathBelow } from '../http/mount';
 import type { Connection } from '../session/connection';
 import { install, uninstall } from './hook';
 import { prefixPattern, splitCompatOptions, type CompatServerOptions, type HandlerOptions } from './options';
@@ -64,8 +65,8 @@ export class SockjsServer extends EventEmitter {
   middleware(options: HandlerOptions = {}): CompatMiddleware {
     const { routes } = this.createService(options);
     return function sockjsCompatHandler(req, res, next) {
-      const base = (req as IncomingMessage & { baseUrl?: string }).baseUrl ?? '';
-      if (routes.handle(req, res, req.url ?? '/', base)) return;
+      const base = mountPath(req);
+      if (routes.handle(req, res, pathBelow(req, base), base)) return;
       if (next !== undefined && base === '') next();
       else sendNotFound(res);
     };
