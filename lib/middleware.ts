@@ -33,8 +33,10 @@ export interface SockjsRouter extends Router {
   /**
    * Graceful shutdown: new sessions get 503, open ones get 1001 "Server shutting down"
    * after what is queued for them; resolves once every connection and timer is gone.
+   * Websockets that have not finished their close handshake after `graceMs` (default
+   * 2000) are cut.
    */
-  close(): Promise<void>;
+  close(graceMs?: number): Promise<void>;
   /** Same as `attachUpgrade(server)`: WebSocket upgrades for every service on the server. */
   attachUpgrade(server: HttpServer | HttpsServer): void;
   /** @internal */
@@ -65,7 +67,7 @@ export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
   Object.defineProperty(router, SERVICE, { value: service });
   Object.defineProperty(router, 'attachUpgrade', { value: attachUpgrade });
   Object.defineProperty(router, 'stats', { value: () => service.stats() });
-  Object.defineProperty(router, 'close', { value: () => service.close() });
+  Object.defineProperty(router, 'close', { value: (graceMs?: number) => service.close(graceMs) });
 
   const fastPath = normalized.fastPath;
   router.use(function sockjsHandler(req: Request, res: Response, next: NextFunction): void {

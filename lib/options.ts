@@ -152,6 +152,16 @@ export interface SockjsOptions {
    */
   websocketOptions?: WebsocketOptions;
 
+  /**
+   * A URL `info` hands to clients for their transport requests (sockjs-client uses it
+   * instead of the URL it was given): for deployments where info and the sessions are
+   * served from different places.
+   * @default none
+   */
+  baseUrl?: string;
+  /** @deprecated alias of `baseUrl` */
+  base_url?: string;
+
   /** @deprecated alias of `sockjsUrl` */
   sockjs_url?: string;
   /** @deprecated alias of `responseLimit` */
@@ -186,6 +196,8 @@ export interface NormalizedOptions {
   readonly highWaterMark: number;
   readonly bodyTimeout: number;
   readonly fastPath: boolean;
+  /** null: info carries no base_url. */
+  readonly baseUrl: string | null;
   readonly transports: ReadonlySet<TransportName>;
   readonly disableCors: boolean;
   readonly log: LogFunction;
@@ -203,6 +215,7 @@ const ALIASES = [
   ['disconnectDelay', 'disconnect_delay'],
   ['disableCors', 'disable_cors'],
   ['maxBodySize', 'max_body_size'],
+  ['baseUrl', 'base_url'],
 ] as const;
 
 type Readable = Record<string, unknown>;
@@ -258,6 +271,7 @@ export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunc
     disconnectDelay: undefined,
     disableCors: undefined,
     maxBodySize: undefined,
+    baseUrl: undefined,
   };
   for (const [name, alias] of ALIASES) values[name] = pick(options, name, alias);
 
@@ -305,6 +319,7 @@ export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunc
     highWaterMark: positiveInteger('highWaterMark', options.highWaterMark, 64 * 1024),
     bodyTimeout: positiveInteger('bodyTimeout', options.bodyTimeout, 10_000),
     fastPath: booleanOption('fastPath', options.fastPath, false),
+    baseUrl: baseUrlOption(values.baseUrl),
     transports,
     disableCors: booleanOption('disableCors', values.disableCors, false),
     log: log as LogFunction,
@@ -364,4 +379,12 @@ function originsOption(value: unknown): NormalizedOptions['origins'] {
     throw new TypeError(`sockjs: option origins has ${String(item)}; use strings or regular expressions`);
   });
   return (origin) => patterns.some((pattern) => pattern.test(origin));
+}
+
+function baseUrlOption(value: unknown): string | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'string' || !/^(\/|https?:\/\/)/.test(value)) {
+    throw new TypeError('sockjs: option baseUrl must be a URL starting with "/", "http://" or "https://"');
+  }
+  return value.replace(/\/$/, '');
 }

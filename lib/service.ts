@@ -89,6 +89,13 @@ export class SockjsService implements SessionHost {
   }
 
   private allWebsocketsGone: (() => void) | null = null;
+  /** Sessions not closed yet (closed ones may linger in the store to answer with their close frame). */
+  private openSessions = 0;
+
+  /** @internal */
+  sessionClosed(): void {
+    this.openSessions--;
+  }
 
   /**
    * The session a receiving request is for, created if new. Null, after answering 503, when
@@ -100,6 +107,7 @@ export class SockjsService implements SessionHost {
     if (!this.admitSession(request.res)) return null;
     const session = new Session(request.sessionId, this, request.prefix);
     this.sessions.add(session as Session & { id: string });
+    this.openSessions++;
     return session;
   }
 
@@ -109,7 +117,7 @@ export class SockjsService implements SessionHost {
       sendText(res, 503, 'Server shutting down.', { 'Retry-After': '5' });
       return false;
     }
-    if (this.sessions.size + this.websockets.size >= this.options.maxSessions) {
+    if (this.openSessions >= this.options.maxSessions) {
       this.log('info', `session refused: ${this.options.maxSessions} sessions open (maxSessions)`);
       sendText(res, 503, 'Too many sessions.', { 'Retry-After': '5' });
       return false;
@@ -120,6 +128,7 @@ export class SockjsService implements SessionHost {
   /** A websocket session: its own session, in no store, alive as long as its socket. */
   receiveAlone(prefix: string, receiver: Receiver): Session {
     const session = new Session(null, this, prefix);
+    this.openSessions++;
     session.attach(receiver);
     return session;
   }

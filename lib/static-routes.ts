@@ -21,6 +21,7 @@ export function info(options: NormalizedOptions, req: IncomingMessage, res: Serv
     String(options.jsessionid !== false) +
     ',"origins":["*:*"],"entropy":' +
     String(randomInt(0, 2 ** 32)) +
+    (options.baseUrl === null ? '' : ',"base_url":' + JSON.stringify(options.baseUrl)) +
     '}';
   const headers: OutgoingHttpHeaders = {
     'Content-Type': 'application/json; charset=UTF-8',

@@ -1,6 +1,7 @@
 import { ServerResponse, STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 
 /** What a service needs to take over an upgrade request that reached it. */
 export interface UpgradeContext {
@@ -82,27 +83,29 @@ export function runUpgrade(
   // is buffered by Node and flushed by assignSocket().
   const res = new ServerResponse(req);
   res.shouldKeepAlive = false;
+  // Settled: the answer went to the socket, or the socket was given up on.
   let settled = false;
   const timer = setTimeout(() => {
     if (settled || context.claimed) return;
     settled = true;
     if (!shared) rejectRaw(socket, 503);
+    // Shared with other listeners: one that took the socket has written to it by now.
+    else if ((socket as Socket).bytesWritten === 0) rejectRaw(socket, 404);
   }, DISPATCH_TIMEOUT_MS);
   timer.unref();
 
   const end = res.end;
   res.end = function endUpgradeResponse(this: ServerResponse, ...args: unknown[]) {
     const result = (end as (...a: unknown[]) => ServerResponse).apply(this, args);
-    if (!settled) {
-      settled = true;
-      clearTimeout(timer);
-      // An answer nobody chose (the app's final 404) is not ours to send when another
-      // listener may own the URL; any other answer is the application's decision.
-      if (shared && !context.claimed && res.statusCode === 404) return result;
-      if (socket.destroyed) return result;
-      res.on('finish', () => socket.end());
-      res.assignSocket(socket as never);
-    }
+    // An answer nobody chose (the app's final 404) is not ours to send when another
+    // listener may own the URL: the timer answers it if no listener takes the socket.
+    // Any other answer is the application's decision.
+    if (settled || (shared && !context.claimed && res.statusCode === 404)) return result;
+    settled = true;
+    clearTimeout(timer);
+    if (socket.destroyed) return result;
+    res.on('finish', () => socket.end());
+    res.assignSocket(socket as never);
     return result;
   } as typeof res.end;
 

@@ -147,6 +147,21 @@ describe('sockjs-node compatible API', () => {
     }
   });
 
+  it('middleware() honours a prefix option below its mount point', async () => {
+    const app = express();
+    app.use(echo(sockjs.createServer({ ...quiet, prefix: '/echo' })).middleware());
+    app.use((_req, res) => {
+      res.send('app');
+    });
+    const running = await listen(createServer(app));
+    try {
+      assert.equal(await xhrEcho(`${running.url}/echo`, 'prefixed'), 'a["prefixed"]\n');
+      assert.equal((await GET(`${running.url}/elsewhere`)).body, 'app');
+    } finally {
+      await running.close();
+    }
+  });
+
   it('works on an https.Server', async () => {
     const https = createHttpsServer({
       key: readFileSync(join(FIXTURES, 'localhost-key.pem')),
@@ -182,6 +197,20 @@ describe('sockjs-node compatible API', () => {
           assert.equal(JSON.parse((await GET(`${running.url}${prefix}/info`)).body).websocket, false);
           assert.equal((await GET(`${running.url}${prefix}/websocket`)).status, 404);
         }
+      } finally {
+        await running.close();
+      }
+    });
+
+    it('puts base_url into info, where sockjs-client takes its transport URL from', async () => {
+      const http = createServer(answer('app'));
+      sockjs.createServer({ ...quiet, base_url: 'https://sockets.example.com/echo' }).installHandlers(http, {
+        prefix: '/echo',
+      });
+      const running = await listen(http);
+      try {
+        const info = JSON.parse((await GET(`${running.url}/echo/info`)).body);
+        assert.equal(info.base_url, 'https://sockets.example.com/echo');
       } finally {
         await running.close();
       }

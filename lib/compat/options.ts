@@ -4,6 +4,8 @@ import type { LogFunction, SockjsOptions } from '../options';
 /** faye-websocket server settings sockjs-node accepted; mapped onto `ws` (see docs). */
 export interface FayeServerOptions {
   /** Largest incoming message, bytes: becomes `websocketOptions.maxPayload`. */
+  maxLength?: number;
+  /** Same as `maxLength`. */
   max_length?: number;
   /** Any extension (permessage-deflate) turns `websocketOptions.perMessageDeflate` on. */
   extensions?: readonly unknown[];
@@ -19,8 +21,6 @@ export interface CompatServerOptions extends SockjsOptions {
    * @default ''
    */
   prefix?: string;
-  /** Alias of `prefix`. */
-  base_url?: string;
   /** sockjs-node's websocket server settings, mapped to `websocketOptions`. */
   faye_server_options?: FayeServerOptions | null;
 }
@@ -35,15 +35,14 @@ export const printLine: LogFunction = (_severity, message) => {
 
 /** Splits compat options into the prefix and the service options with sockjs-node defaults. */
 export function splitCompatOptions(options: CompatServerOptions): { prefix: string; service: SockjsOptions } {
-  const { prefix, base_url, faye_server_options, ...service } = options;
-  const chosen = prefix ?? base_url ?? '';
+  const { prefix, faye_server_options, ...service } = options;
+  const chosen = prefix ?? '';
   if (typeof chosen !== 'string') throw new TypeError('sockjs: option prefix must be a string');
   if (service.log === undefined) service.log = printLine;
   if (faye_server_options) {
     const ws = { ...service.websocketOptions };
-    if (faye_server_options.max_length !== undefined && ws.maxPayload === undefined) {
-      ws.maxPayload = faye_server_options.max_length;
-    }
+    const maxLength = faye_server_options.maxLength ?? faye_server_options.max_length;
+    if (maxLength !== undefined && ws.maxPayload === undefined) ws.maxPayload = maxLength;
     if (faye_server_options.extensions !== undefined && faye_server_options.extensions.length > 0) {
       ws.perMessageDeflate ??= true;
     }

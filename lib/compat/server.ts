@@ -63,18 +63,32 @@ export class SockjsServer extends EventEmitter {
    * comes from the mount, as with sockjsMiddleware().
    */
   middleware(options: HandlerOptions = {}): CompatMiddleware {
-    const { routes } = this.createService(options);
+    const { prefix, routes } = this.createService(options);
+    // A prefix option still applies, below wherever the handler is mounted.
+    const pattern = prefix === '' ? null : prefixPattern(prefix);
     return function sockjsCompatHandler(req, res, next) {
-      const base = mountPath(req);
-      if (routes.handle(req, res, pathBelow(req, base), base)) return;
+      let base = mountPath(req);
+      let path = pathBelow(req, base);
+      if (pattern !== null) {
+        const query = path.indexOf('?');
+        const match = pattern.exec(query === -1 ? path : path.slice(0, query));
+        if (match === null) {
+          if (next !== undefined) next();
+          else sendNotFound(res);
+          return;
+        }
+        base += match[0];
+        path = path.slice(match[0].length);
+      }
+      if (routes.handle(req, res, path, base)) return;
       if (next !== undefined && base === '') next();
       else sendNotFound(res);
     };
   }
 
   /** Graceful shutdown of every installation (see SockjsRouter.close()). */
-  async close(): Promise<void> {
-    await Promise.all(this.services.map((service) => service.close()));
+  async close(graceMs?: number): Promise<void> {
+    await Promise.all(this.services.map((service) => service.close(graceMs)));
   }
 
   /** Open connections and message totals over every installation. */

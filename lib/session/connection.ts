@@ -38,6 +38,8 @@ export interface ConnectionEvents {
   end: [];
   /** The connection is closed; emitted exactly once. */
   close: [];
+  /** What write() held back (it returned false) has gone to the client. */
+  drain: [];
 }
 
 /**

@@ -20,6 +20,8 @@ export interface SessionHost {
   readonly highWaterMark: number;
   /** Announces a new connection to the application. */
   connectionOpened(connection: Connection): void;
+  /** A session has closed (its `close` is emitted now); it may still be remembered. */
+  sessionClosed(session: Session): void;
   /** Forgets a session; called once, when its id may be used again. */
   sessionForgotten(session: Session): void;
 }
@@ -296,6 +298,7 @@ export class Session implements ReceiverOwner {
   private finish(): void {
     if (this.readyState === ReadyState.CLOSED) return;
     this.readyState = ReadyState.CLOSED;
+    this.host.sessionClosed(this);
     if (this.announced) this.connection.closed();
   }
 

@@ -35,7 +35,7 @@ function receiveMessages(
         );
         service.log('info', `send request for a session refused: ${error.message}`);
       } else {
-        service.log('debug', `send request for session ${sessionId} aborted`);
+        service.log('debug', 'a send request was aborted by the client');
         res.destroy();
       }
       return;
