@@ -1,27 +1,34 @@
-import { createServer } from 'node:http';
-import { dirname, join } from 'node:path';
-import express from 'express';
-import { sockjsMiddleware } from '../lib/index';
-
 /**
- * The demo behind `npm start`: an echo service and a page that talks to it with the real
- * sockjs-client, served from the installed npm package (no CDN needed).
+ * `npm start`: the sockjs-express demo. PORT (default 8080) and HOST choose where it
+ * listens; `--cross-origin` (or CROSS_ORIGIN=1) serves the SockJS services from PORT + 1.
  */
-const port = Number(process.env.PORT ?? 8080);
-const clientDir = dirname(require.resolve('sockjs-client/dist/sockjs.min.js'));
-const publicDir = join(__dirname, '..', '..', 'demo-app', 'public');
+import { DEFAULT_PORT, startDemo } from './demo';
 
-const echo = sockjsMiddleware({ sockjsUrl: '/sockjs.min.js' });
-echo.on('connection', (conn) => {
-  conn.on('data', (message: string) => conn.write(message));
-});
+const port =
+  process.env.PORT === undefined || process.env.PORT === '' ? DEFAULT_PORT : Number(process.env.PORT);
+const crossOrigin =
+  process.argv.includes('--cross-origin') || ['1', 'true', 'yes'].includes(process.env.CROSS_ORIGIN ?? '');
 
-const app = express();
-app.use(express.static(clientDir));
-app.use(express.static(publicDir));
-app.use('/echo', echo);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`demo: PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
+  process.exit(1);
+}
 
-const server = createServer(app);
-server.listen(port, () => {
-  console.log(`sockjs-express demo on http://localhost:${port}/`);
-});
+startDemo({ port, crossOrigin, host: process.env.HOST || undefined }).then(
+  (demo) => {
+    console.log(`sockjs-express demo on ${demo.url}`);
+    if (demo.crossOrigin) console.log(`SockJS services on ${demo.servicesUrl} (cross-origin mode)`);
+    const shutdown = (): void => {
+      demo.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  },
+  (error: unknown) => {
+    console.error(`demo: cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

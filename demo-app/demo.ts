@@ -1,0 +1,180 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import express, { Router, type Express } from 'express';
+import {
+  attachUpgrade,
+  sockjsMiddleware,
+  type LogFunction,
+  type ServiceStats,
+  type SockjsOptions,
+  type SockjsRouter,
+} from '../lib/index';
+import { createChatRoom } from './chat';
+
+/** The port `npm start` uses when PORT is not set. */
+export const DEFAULT_PORT = 8080;
+
+/** sockjs-client 1.x from the installed npm package: the demo needs no CDN. */
+const CLIENT_SCRIPT = require.resolve('sockjs-client/dist/sockjs.min.js');
+/** The page's own files (the compiled code runs from build/demo-app/). */
+const PUBLIC_DIR = join(__dirname, '..', '..', 'demo-app', 'public');
+
+export interface DemoOptions {
+  /** Port of the page (and of the services unless crossOrigin). 0 picks a free one. @default 8080 */
+  readonly port?: number;
+  /** Interface to listen on. @default every interface (URLs then say `localhost`) */
+  readonly host?: string;
+  /** Serve the SockJS services from a second port, so the page talks to another origin. */
+  readonly crossOrigin?: boolean;
+  /** Port of the services in cross-origin mode. @default port + 1 (a free one when port is 0) */
+  readonly servicesPort?: number;
+  /** Passed to both services (tests shorten it). @default the library's 5000 ms */
+  readonly disconnectDelay?: number;
+  /** Passed to both services (tests shorten it). @default the library's 25000 ms */
+  readonly heartbeatDelay?: number;
+  /** Passed to both services. @default the library's (NODE_DEBUG=sockjs) */
+  readonly log?: LogFunction;
+}
+
+/** What `GET /stats` answers: `stats()` of each service. */
+export interface DemoStats {
+  readonly chat: ServiceStats;
+  readonly echo: ServiceStats;
+}
+
+/** A running demo. */
+export interface Demo {
+  /** The page, e.g. `http://localhost:8080/`. */
+  readonly url: string;
+  /** Origin of the SockJS services (`/chat`, `/echo`, `/stats`): the page's own unless crossOrigin. */
+  readonly servicesUrl: string;
+  readonly crossOrigin: boolean;
+  /** The chat room service: every message is broadcast to every client. */
+  readonly chat: SockjsRouter;
+  /** The echo service: every message comes back to its sender. */
+  readonly echo: SockjsRouter;
+  /** Stops listening and cuts every open connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the demo: a chat room at `/chat`, an echo service at `/echo`, live statistics at
+ * `/stats`, and the page that uses them. With `crossOrigin`, the page is served from
+ * `port` and everything SockJS from `servicesPort`, which is how most deployments look
+ * (the page on `www.`, the realtime service elsewhere).
+ */
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const port = options.port ?? DEFAULT_PORT;
+  const crossOrigin = options.crossOrigin ?? false;
+  const servers: Server[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(servers.map(stop));
+  };
+
+  try {
+    const pageServer = await listen(servers, port, options.host);
+    const servicesServer = crossOrigin
+      ? await listen(servers, options.servicesPort ?? (port === 0 ? 0 : port + 1), options.host)
+      : pageServer;
+    const pageOrigin = originOf(pageServer, options.host);
+    const servicesOrigin = originOf(servicesServer, options.host);
+
+    // Nothing below awaits: the apps are in place before the first connection is read.
+    const serviceOptions: SockjsOptions = {
+      // The iframe transports load this from the services origin; cross-origin, the page's
+      // relative URLs would mean the page's server, so it is absolute there.
+      sockjsUrl: crossOrigin ? `${servicesOrigin}/sockjs.min.js` : '/sockjs.min.js',
+      disconnectDelay: options.disconnectDelay,
+      heartbeatDelay: options.heartbeatDelay,
+      log: options.log,
+    };
+    const chat = createChatRoom(serviceOptions);
+    const echo = sockjsMiddleware(serviceOptions);
+    echo.on('connection', (conn) => {
+      conn.on('data', (message) => conn.write(message));
+    });
+
+    const servicesApp = express();
+    servicesApp.use(clientScript());
+    servicesApp.get('/stats', (_req, res) => {
+      // Read-only numbers, fetched by the page from another origin in cross-origin mode.
+      res.set({ 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' });
+      const stats: DemoStats = { chat: chat.stats(), echo: echo.stats() };
+      res.json(stats);
+    });
+    servicesApp.use('/chat', chat);
+    servicesApp.use('/echo', echo);
+
+    const pageApp = crossOrigin ? express() : servicesApp;
+    if (crossOrigin) {
+      pageApp.use(clientScript());
+      servicesApp.get('/', (_req, res) => {
+        res
+          .type('text/plain')
+          .send(`SockJS services of the sockjs-express demo. The page is at ${pageOrigin}/\n`);
+      });
+    }
+    servePage(pageApp, crossOrigin ? servicesServer : null);
+
+    pageServer.on('request', pageApp);
+    attachUpgrade(servicesServer);
+    if (crossOrigin) servicesServer.on('request', servicesApp);
+
+    return { url: `${pageOrigin}/`, servicesUrl: servicesOrigin, crossOrigin, chat, echo, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** `/sockjs.min.js` (and its source map) from the installed sockjs-client. */
+function clientScript(): Router {
+  const router = Router();
+  router.get('/sockjs.min.js', (_req, res) => res.sendFile(CLIENT_SCRIPT));
+  router.get('/sockjs.min.js.map', (_req, res) => res.sendFile(`${CLIENT_SCRIPT}.map`));
+  return router;
+}
+
+/**
+ * The page and `/config.js`, which tells it where the services are. The page builds the
+ * services URL from its own hostname, so it also works when opened by another name.
+ */
+function servePage(app: Express, servicesServer: Server | null): void {
+  const config = { servicesPort: servicesServer === null ? null : portOf(servicesServer) };
+  app.get('/config.js', (_req, res) => {
+    res.type('application/javascript').set('Cache-Control', 'no-store');
+    res.send(`window.DEMO_CONFIG = ${JSON.stringify(config)};\n`);
+  });
+  app.use(express.static(PUBLIC_DIR));
+}
+
+function listen(servers: Server[], port: number, host: string | undefined): Promise<Server> {
+  const server = createServer();
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      servers.push(server);
+      resolve(server);
+    });
+  });
+}
+
+function stop(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
+
+function portOf(server: Server): number {
+  return (server.address() as AddressInfo).port;
+}
+
+/** `http://host:port` as a browser should write it. */
+function originOf(server: Server, host: string | undefined): string {
+  let name = host === undefined || host === '' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  if (name.includes(':')) name = `[${name}]`;
+  return `http://${name}:${portOf(server)}`;
+}
