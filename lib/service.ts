@@ -14,6 +14,9 @@ import type { SessionRequest } from './transports/context';
 import { WebsocketReceiver } from './transports/websocket';
 import { upgradeContext } from './upgrade';
 import { sendText } from './http/respond';
+import { StallWatch } from './http/body';
+import { SessionClock } from './session/clock';
+import type { ResponseFormat } from './transports/response-receiver';
 
 /** What `stats()` reports for one service. */
 export interface ServiceStats {
@@ -30,12 +33,41 @@ export interface ServiceStats {
 }
 
 /**
+ * Serves the requests of sessions that another process holds: with it, a plain round-robin
+ * balancer works (sockjs-express/redis forwards them through Redis). Consulted only for
+ * session ids this service does not hold.
+ * @internal
+ */
+export interface SessionRelay {
+  /**
+   * A receiving request for a session not held here. `here()` serves it as usual, which
+   * opens a new session in this process.
+   */
+  receive(
+    request: SessionRequest,
+    format: ResponseFormat,
+    streaming: boolean,
+    callback: string,
+    here: () => void,
+  ): void;
+  /**
+   * The decoded messages of a send request for a session not held here: `answer()` once
+   * the session's process has them, `notFound()` (404) when no process holds the session.
+   */
+  send(request: SessionRequest, messages: readonly string[], answer: () => void, notFound: () => void): void;
+  /** A session of this service is forgotten: its id is free again. */
+  forgotten(session: Session): void;
+}
+
+/**
  * The engine of one SockJS service: its options, its sessions, and the emitter the
  * application listens on. Transports and the router call into it; it holds no request.
  */
 export class SockjsService implements SessionHost {
   readonly sessions = new SessionStore();
   readonly traffic = new TrafficCounters();
+  readonly bodyWatch: StallWatch;
+  readonly clock: SessionClock;
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
   readonly maxQueuedBytes: number;
@@ -47,6 +79,8 @@ export class SockjsService implements SessionHost {
   private readonly handshakeHeaders = new WeakMap<IncomingMessage, string[]>();
   private readonly websockets = new Set<WebsocketReceiver>();
   private sweepTimer: NodeJS.Timeout | null = null;
+  /** @internal Set by sockjs-express/redis to serve sessions held by other processes. */
+  relay: SessionRelay | null = null;
 
   constructor(
     readonly options: NormalizedOptions,
@@ -57,6 +91,8 @@ export class SockjsService implements SessionHost {
     this.disconnectDelay = options.disconnectDelay;
     this.maxQueuedBytes = options.maxQueuedBytes;
     this.highWaterMark = options.highWaterMark;
+    this.bodyWatch = new StallWatch(options.bodyTimeout);
+    this.clock = new SessionClock(options.heartbeatDelay, options.disconnectDelay);
   }
 
   /**
@@ -71,6 +107,7 @@ export class SockjsService implements SessionHost {
       for (const receiver of [...this.websockets]) receiver.session?.shutdown(1001, 'Server shutting down');
       const done = (): void => {
         clearTimeout(grace);
+        this.clock.stop();
         if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
         this.sweepTimer = null;
         this.wss?.close();
@@ -140,7 +177,7 @@ export class SockjsService implements SessionHost {
   upgrade(request: SessionRequest, raw: boolean): boolean {
     const context = upgradeContext(request.req);
     if (context === undefined) return false;
-    context.claimed = true;
+    context.claim();
     const { req, res } = request;
     if (!this.admitSession(res)) return true;
     if (req.headers['sec-websocket-version'] !== '13') {
@@ -234,6 +271,7 @@ export class SockjsService implements SessionHost {
 
   sessionForgotten(session: Session): void {
     this.sessions.delete(session);
+    if (this.relay !== null && session.id !== null) this.relay.forgotten(session);
   }
 }
 

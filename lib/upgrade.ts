@@ -7,8 +7,10 @@ import type { Socket } from 'node:net';
 export interface UpgradeContext {
   readonly socket: Duplex;
   readonly head: Buffer;
-  /** Set by the service that takes the request; no other listener may touch the socket. */
-  claimed: boolean;
+  /** True once a service took the request; no other listener may touch the socket. */
+  readonly claimed: boolean;
+  /** Called by the service that takes the request. */
+  claim(): void;
 }
 
 const UPGRADE = Symbol('sockjs.upgrade');
@@ -76,7 +78,17 @@ export function runUpgrade(
   handle: (res: ServerResponse) => void,
 ): void {
   socket.on('error', ignoreSocketError);
-  const context: UpgradeContext = { socket, head, claimed: false };
+  let timer: NodeJS.Timeout | null = null;
+  const context: UpgradeContext = {
+    socket,
+    head,
+    claimed: false,
+    claim() {
+      (this as { claimed: boolean }).claimed = true;
+      // The dispatch timeout would otherwise keep the request alive after the handshake.
+      if (timer !== null) clearTimeout(timer);
+    },
+  };
   (req as UpgradeRequest)[UPGRADE] = context;
 
   // The response is not tied to the socket until we know who owns the socket: its output
@@ -85,7 +97,7 @@ export function runUpgrade(
   res.shouldKeepAlive = false;
   // Settled: the answer went to the socket, or the socket was given up on.
   let settled = false;
-  const timer = setTimeout(() => {
+  timer = setTimeout(() => {
     if (settled || context.claimed) return;
     settled = true;
     if (!shared) rejectRaw(socket, 503);
@@ -102,7 +114,7 @@ export function runUpgrade(
     // Any other answer is the application's decision.
     if (settled || (shared && !context.claimed && res.statusCode === 404)) return result;
     settled = true;
-    clearTimeout(timer);
+    if (timer !== null) clearTimeout(timer);
     if (socket.destroyed) return result;
     res.on('finish', () => socket.end());
     res.assignSocket(socket as never);

@@ -39,17 +39,127 @@ function preParsedBody(req: ParsedRequest, formField: string | undefined): strin
   return String(body);
 }
 
+type BodyCallback = (error: BodyError | null, body: string) => void;
+
+const READER = Symbol('sockjs.bodyReader');
+type ReadRequest = IncomingMessage & { [READER]?: BodyReader };
+
+// One set of listeners for every request (no closures per body); `this` is the request.
+function onData(this: ReadRequest, chunk: Buffer): void {
+  this[READER]?.data(chunk);
+}
+function onEnd(this: ReadRequest): void {
+  this[READER]?.finish(null);
+}
+function onError(this: ReadRequest): void {
+  this[READER]?.finish(new BodyError('request body aborted', 400, 'ERR_SOCKJS_BODY_ABORTED'));
+}
+function onClose(this: ReadRequest): void {
+  if (!this.complete) onError.call(this);
+}
+
+/** One body being read. */
+class BodyReader {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private done = false;
+  lastActivity = Date.now();
+
+  constructor(
+    private readonly req: ReadRequest,
+    private readonly limit: number,
+    private readonly watch: StallWatch,
+    private readonly callback: BodyCallback,
+  ) {
+    req[READER] = this;
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+    watch.add(this);
+  }
+
+  data(chunk: Buffer): void {
+    this.lastActivity = Date.now();
+    this.size += chunk.length;
+    if (this.size > this.limit) this.finish(tooLarge(this.limit));
+    else this.chunks.push(chunk);
+  }
+
+  finish(error: BodyError | null): void {
+    if (this.done) return;
+    this.done = true;
+    const req = this.req;
+    req[READER] = undefined;
+    req.removeListener('data', onData);
+    req.removeListener('end', onEnd);
+    req.removeListener('error', onError);
+    req.removeListener('close', onClose);
+    this.watch.delete(this);
+    if (error !== null) {
+      this.callback(error, '');
+      return;
+    }
+    const chunks = this.chunks;
+    this.callback(
+      null,
+      chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, this.size).toString('utf8'),
+    );
+  }
+}
+
+/**
+ * Times out stalled bodies with one timer per service instead of one per request: every
+ * quarter of `timeoutMs` it fails the readers idle for `timeoutMs` or more, so a stalled
+ * body gets 408 after between 1 and 1.25 times `timeoutMs`.
+ */
+export class StallWatch {
+  private readonly readers = new Set<BodyReader>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(readonly timeoutMs: number) {}
+
+  add(reader: BodyReader): void {
+    this.readers.add(reader);
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.sweep(), Math.max(10, Math.floor(this.timeoutMs / 4)));
+      this.timer.unref();
+    }
+  }
+
+  delete(reader: BodyReader): void {
+    // The timer stops at its next tick once nothing is watched: no timer churn per request.
+    this.readers.delete(reader);
+  }
+
+  private sweep(): void {
+    if (this.readers.size === 0) {
+      if (this.timer !== null) clearInterval(this.timer);
+      this.timer = null;
+      return;
+    }
+    const stalledBefore = Date.now() - this.timeoutMs;
+    for (const reader of this.readers) {
+      if (reader.lastActivity <= stalledBefore) {
+        reader.finish(
+          new BodyError(`request body stalled for ${this.timeoutMs} ms`, 408, 'ERR_SOCKJS_BODY_TIMEOUT'),
+        );
+      }
+    }
+  }
+}
+
 /**
  * Reads a request body as UTF-8 text, refusing it with 413 as soon as it passes `limit`
  * bytes (checked on Content-Length and again chunk by chunk, so nothing large is buffered)
- * and with 408 when no byte arrives for `timeoutMs` (slow-body attacks).
+ * and with 408 when it stalls (slow-body attacks; see StallWatch).
  */
 export function readBody(
   req: IncomingMessage,
   limit: number,
-  timeoutMs: number,
+  watch: StallWatch,
   formField: string | undefined,
-  callback: (error: BodyError | null, body: string) => void,
+  callback: BodyCallback,
 ): void {
   const parsed = preParsedBody(req, formField);
   if (parsed !== undefined) {
@@ -62,45 +172,7 @@ export function readBody(
     callback(tooLarge(limit), '');
     return;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let done = false;
-  const timer = setTimeout(() => {
-    finish(new BodyError(`request body stalled for ${timeoutMs} ms`, 408, 'ERR_SOCKJS_BODY_TIMEOUT'));
-  }, timeoutMs);
-  const finish = (error: BodyError | null): void => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    req.removeListener('data', onData);
-    req.removeListener('end', onEnd);
-    req.removeListener('error', onError);
-    req.removeListener('close', onClose);
-    if (error) callback(error, '');
-    else
-      callback(
-        null,
-        chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, size).toString('utf8'),
-      );
-  };
-  const onData = (chunk: Buffer): void => {
-    timer.refresh();
-    size += chunk.length;
-    if (size > limit) {
-      finish(tooLarge(limit));
-      return;
-    }
-    chunks.push(chunk);
-  };
-  const onEnd = (): void => finish(null);
-  const onError = (): void => finish(new BodyError('request body aborted', 400, 'ERR_SOCKJS_BODY_ABORTED'));
-  const onClose = (): void => {
-    if (!req.complete) onError();
-  };
-  req.on('data', onData);
-  req.on('end', onEnd);
-  req.on('error', onError);
-  req.on('close', onClose);
+  new BodyReader(req, limit, watch, callback);
 }
 
 function tooLarge(limit: number): BodyError {

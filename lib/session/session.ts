@@ -10,12 +10,14 @@ import {
 import { Connection } from './connection';
 import { ReadyState } from './ready-state';
 import type { TrafficCounters } from './traffic';
+import type { SessionClock } from './clock';
 
 /** What a session needs from the service that owns it. */
 export interface SessionHost {
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
   readonly traffic: TrafficCounters;
+  readonly clock: SessionClock;
   readonly maxQueuedBytes: number;
   readonly highWaterMark: number;
   /** Announces a new connection to the application. */
@@ -24,10 +26,6 @@ export interface SessionHost {
   sessionClosed(session: Session): void;
   /** Forgets a session; called once, when its id may be used again. */
   sessionForgotten(session: Session): void;
-}
-
-function onSessionTimer(session: Session): void {
-  session.timerFired();
 }
 
 function flushOnTick(session: Session): void {
@@ -39,8 +37,9 @@ function flushOnTick(session: Session): void {
  * requests: receivers (polls, streams, websockets) attach and detach; messages the
  * application writes meanwhile wait in `queue`.
  *
- * One timer per session at a time: a heartbeat timer while a receiver is attached, a
- * disconnect timer while none is.
+ * One deadline per session at a time: a heartbeat deadline while a receiver is attached, a
+ * disconnect deadline while none is. The service's SessionClock checks them all with one
+ * timer, so writing a frame only moves a number.
  */
 export class Session implements ReceiverOwner {
   readyState: ReadyState = ReadyState.CONNECTING;
@@ -52,7 +51,8 @@ export class Session implements ReceiverOwner {
   private closingFrame: string | null = null;
   private closeCode = 1000;
   private closeReason = '';
-  private timer: NodeJS.Timeout | null = null;
+  /** When the pending heartbeat or disconnect is due (ms since the epoch); 0 when none. */
+  deadline = 0;
   private timerIsHeartbeat = false;
   /** The application has seen `connection`; only then does it get `close`. */
   private announced = false;
@@ -140,7 +140,8 @@ export class Session implements ReceiverOwner {
     const messages = this.takeQueue();
     if (receiver.sendMessages !== undefined) receiver.sendMessages(messages);
     else receiver.sendFrame(messageFrame(messages));
-    if (this.receiver === receiver && this.timer !== null) this.timer.refresh();
+    if (this.receiver === receiver && this.deadline !== 0)
+      this.deadline = Date.now() + this.host.heartbeatDelay;
     if (this.needDrain) this.checkDrain();
   }
 
@@ -251,17 +252,22 @@ export class Session implements ReceiverOwner {
     else this.startTimer(false);
   }
 
+  /** Called by the SessionClock once `deadline` has passed. */
   timerFired(): void {
-    const timer = this.timer;
-    if (this.timerIsHeartbeat && timer !== null) {
+    if (this.timerIsHeartbeat) {
       const receiver = this.receiver;
-      if (receiver === null) return;
+      if (receiver === null) {
+        this.clearTimer();
+        return;
+      }
+      const deadline = this.deadline;
       receiver.sendFrame(HEARTBEAT_FRAME);
-      // The same timer object again: no allocation per heartbeat.
-      if (this.receiver === receiver && this.timer === timer) timer.refresh();
+      if (this.receiver === receiver && this.deadline === deadline) {
+        this.deadline = Date.now() + this.host.heartbeatDelay;
+      }
       return;
     }
-    this.timer = null;
+    this.clearTimer();
     this.finish();
     this.forget();
   }
@@ -308,21 +314,16 @@ export class Session implements ReceiverOwner {
   }
 
   private startTimer(heartbeat: boolean): void {
-    this.clearTimer();
     this.timerIsHeartbeat = heartbeat;
-    this.timer = setTimeout(
-      onSessionTimer,
-      heartbeat ? this.host.heartbeatDelay : this.host.disconnectDelay,
-      this,
-    );
-    // Sessions alone never keep a process alive: once its server is closed, it may exit.
-    this.timer.unref();
+    const wasIdle = this.deadline === 0;
+    this.deadline = Date.now() + (heartbeat ? this.host.heartbeatDelay : this.host.disconnectDelay);
+    if (wasIdle) this.host.clock.add(this);
   }
 
   private clearTimer(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
+    if (this.deadline !== 0) {
+      this.deadline = 0;
+      this.host.clock.delete(this);
     }
   }
 

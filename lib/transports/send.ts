@@ -18,11 +18,12 @@ function receiveMessages(
   answer: () => void,
 ): void {
   const { service, req, res, sessionId } = request;
-  if (service.sessions.get(sessionId) === undefined) {
+  // With a relay, a session held by another process is found after the body is read.
+  if (service.sessions.get(sessionId) === undefined && service.relay === null) {
     sendText(res, 404, 'Not found\n', headers);
     return;
   }
-  readBody(req, service.options.maxBodySize, service.options.bodyTimeout, formField, (error, body) => {
+  readBody(req, service.options.maxBodySize, service.bodyWatch, formField, (error, body) => {
     if (error !== null) {
       if (error.status === 413 || error.status === 408) {
         // The rest of the body is not read: the connection cannot carry another request.
@@ -56,7 +57,9 @@ function receiveMessages(
     // The session may have expired while the body was arriving.
     const session = service.sessions.get(sessionId);
     if (session === undefined) {
-      sendText(res, 404, 'Not found\n', headers);
+      const notFound = (): void => sendText(res, 404, 'Not found\n', headers);
+      if (service.relay === null) notFound();
+      else service.relay.send(request, messages, answer, notFound);
       return;
     }
     answer();

@@ -1,0 +1,347 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { defaultLogFunction, type LogFunction } from '../options';
+import type { Connection } from '../session/connection';
+import { ReadyState } from '../session/ready-state';
+import { SERVICE, type SockjsRouter } from '../middleware';
+import type { SockjsService } from '../service';
+import { checkClient, closeSubscriber, type RedisClient, type RedisSubscriber } from './client';
+import { Subscriptions } from './subscriptions';
+import { Forwarder, type ForwardHost } from './forward';
+
+/** Options of `createBroker()`. */
+export interface BrokerOptions {
+  /**
+   * A connected node-redis client (`redis` package, version 4 or later). The broker
+   * publishes and keeps its keys with it, and opens one more connection with
+   * `redis.duplicate()` for its subscriptions. It never closes this client.
+   */
+  redis: RedisClient;
+  /**
+   * Prefix of every Redis channel and key the broker uses. Brokers with the same prefix,
+   * in any process, reach each other's connections.
+   * @default 'sockjs'
+   */
+  channel?: string;
+  /** Receives the broker's log lines, like the services' `log` option. @default NODE_DEBUG=sockjs */
+  log?: LogFunction;
+  /**
+   * Forwarding: milliseconds the Redis record naming a session's process lives without
+   * being renewed (it is renewed while the session lives, and deleted when it ends).
+   * @default 30000
+   */
+  ownerTtl?: number;
+  /**
+   * Forwarding: milliseconds a forwarded send request waits for the session's process to
+   * take its messages before it gets 404.
+   * @default 5000
+   */
+  forwardTimeout?: number;
+}
+
+/** Anything that announces connections: a `sockjsMiddleware()` router, a `createServer()` server. */
+export interface ConnectionSource {
+  on(event: 'connection', listener: (connection: Connection) => void): unknown;
+}
+
+/** Messages to connections on every process, over Redis pub/sub. */
+export interface Broker {
+  /** This process's id among the brokers (also its Redis channel's suffix). */
+  readonly id: string;
+  /**
+   * Every connection `source` announces from now on is tracked: it receives `publish()`,
+   * and leaves its groups when it closes.
+   */
+  attach(source: ConnectionSource): void;
+  /**
+   * Serves the requests of `service` whose session another process holds, by forwarding
+   * them through Redis, so that a balancer without sticky sessions (round robin) works.
+   * Every process must forward the same services. For services made with
+   * `sockjsMiddleware()`.
+   */
+  forward(service: SockjsRouter): void;
+  /**
+   * Sends `message` to every tracked connection of every process. Resolves with the
+   * number of processes Redis delivered it to, once Redis has it.
+   */
+  publish(message: string): Promise<number>;
+  /** Sends `message` to the members of `group` on every process; resolves like `publish()`. */
+  publishTo(group: string, message: string): Promise<number>;
+  /**
+   * Adds a connection to a group (it is tracked too). Resolves once messages published to
+   * the group from now on reach it.
+   */
+  join(connection: Connection, group: string): Promise<void>;
+  /** Removes a connection from a group; closed connections leave their groups by themselves. */
+  leave(connection: Connection, group: string): Promise<void>;
+  /** The groups a connection of this process is in. */
+  groupsOf(connection: Connection): readonly string[];
+  /**
+   * Stops: forwarded requests are handed back, subscriptions end and the broker's own Redis
+   * connection closes. Close the services first, the Redis client after.
+   */
+  close(): Promise<void>;
+}
+
+const DEFAULT_CHANNEL = 'sockjs';
+
+function positive(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new TypeError(
+      `sockjs-express/redis: option ${name} must be a positive integer, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Connects a broker: it subscribes to its channels before it resolves, so whatever is
+ * published afterwards, from any process, reaches the connections it tracks.
+ */
+export async function createBroker(options: BrokerOptions): Promise<Broker> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('sockjs-express/redis: options must be an object with a redis client');
+  }
+  checkClient(options.redis);
+  const channel = options.channel ?? DEFAULT_CHANNEL;
+  if (typeof channel !== 'string' || channel === '') {
+    throw new TypeError('sockjs-express/redis: option channel must be a non-empty string');
+  }
+  const log = options.log ?? defaultLogFunction;
+  if (typeof log !== 'function') throw new TypeError('sockjs-express/redis: option log must be a function');
+  const settings: Settings = {
+    redis: options.redis,
+    channel,
+    log,
+    ownerTtl: positive('ownerTtl', options.ownerTtl, 30_000),
+    forwardTimeout: positive('forwardTimeout', options.forwardTimeout, 5_000),
+  };
+  const broker = new RedisBroker(settings, options.redis.duplicate());
+  await broker.start();
+  return broker;
+}
+
+interface Settings {
+  readonly redis: RedisClient;
+  readonly channel: string;
+  readonly log: LogFunction;
+  readonly ownerTtl: number;
+  readonly forwardTimeout: number;
+}
+
+class RedisBroker implements Broker, ForwardHost {
+  readonly id = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+  readonly ownerTtl: number;
+  readonly forwardTimeout: number;
+  readonly log: LogFunction;
+  private readonly redis: RedisClient;
+  private readonly allChannel: string;
+  private readonly groupPrefix: string;
+  private readonly ownChannel: string;
+  private readonly subscriptions: Subscriptions;
+  /** Every tracked connection of this process. */
+  private readonly tracked = new Set<Connection>();
+  private readonly groups = new Map<string, Set<Connection>>();
+  private readonly memberships = new WeakMap<Connection, Set<string>>();
+  private readonly sources = new WeakSet<ConnectionSource>();
+  private forwarder: Forwarder | null = null;
+  /** Services whose foreign sessions this broker serves. */
+  private readonly forwarding = new Set<SockjsService>();
+  private closing: Promise<void> | null = null;
+  private readonly untrackOnClose = new WeakMap<Connection, () => void>();
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly subscriber: RedisSubscriber,
+  ) {
+    this.redis = settings.redis;
+    this.ownerTtl = settings.ownerTtl;
+    this.forwardTimeout = settings.forwardTimeout;
+    this.log = settings.log;
+    this.allChannel = `${settings.channel}:all`;
+    this.groupPrefix = `${settings.channel}:group:`;
+    this.ownChannel = this.nodeChannel(this.id);
+    this.subscriptions = new Subscriptions(subscriber, (message, channel) => this.received(message, channel));
+    // node-redis throws errors nobody listens to; the subscriber reconnects by itself.
+    subscriber.on('error', (error) => {
+      this.log('error', `sockjs-express/redis: subscriber connection: ${error.message}`);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.subscriber.connect();
+    await Promise.all([
+      this.subscriptions.subscribe(this.allChannel),
+      this.subscriptions.subscribe(this.ownChannel),
+    ]);
+  }
+
+  nodeChannel(node: string): string {
+    return `${this.settings.channel}:node:${node}`;
+  }
+
+  /** The key naming a session's process; the session id is last and has no `/`. */
+  sessionKey(prefix: string, sessionId: string): string {
+    return `${this.settings.channel}:session:${prefix}/${sessionId}`;
+  }
+
+  publish(message: string): Promise<number> {
+    return this.publishOn(this.allChannel, checkMessage(message));
+  }
+
+  publishTo(group: string, message: string): Promise<number> {
+    return this.publishOn(this.groupPrefix + checkGroup(group), checkMessage(message));
+  }
+
+  command(args: string[]): Promise<unknown> {
+    return this.redis.sendCommand(args);
+  }
+
+  async send(channel: string, message: string): Promise<number> {
+    const reached = await this.redis.sendCommand(['PUBLISH', channel, message]);
+    return typeof reached === 'number' ? reached : Number(reached);
+  }
+
+  private async publishOn(channel: string, message: string): Promise<number> {
+    if (this.closing !== null) throw new Error('sockjs-express/redis: the broker is closed');
+    return this.send(channel, message);
+  }
+
+  attach(source: ConnectionSource): void {
+    if (source === null || typeof (source as Partial<ConnectionSource>).on !== 'function') {
+      throw new TypeError(
+        'sockjs-express/redis: attach() takes a service (sockjsMiddleware() or createServer())',
+      );
+    }
+    if (this.closing !== null) throw new Error('sockjs-express/redis: the broker is closed');
+    if (this.sources.has(source)) return;
+    this.sources.add(source);
+    source.on('connection', (connection) => this.track(connection));
+  }
+
+  forward(router: SockjsRouter): void {
+    const service = router === null || typeof router !== 'function' ? undefined : router[SERVICE];
+    if (service === undefined) {
+      throw new TypeError('sockjs-express/redis: forward() takes a service made by sockjsMiddleware()');
+    }
+    if (this.closing !== null) throw new Error('sockjs-express/redis: the broker is closed');
+    if (service.relay !== null && service.relay !== this.forwarder) {
+      throw new Error('sockjs-express/redis: this service already forwards through another broker');
+    }
+    this.forwarder ??= new Forwarder(this);
+    service.relay = this.forwarder;
+    this.forwarding.add(service);
+  }
+
+  async join(connection: Connection, group: string): Promise<void> {
+    checkGroup(group);
+    if (this.closing !== null) throw new Error('sockjs-express/redis: the broker is closed');
+    if (connection.readyState > ReadyState.OPEN) return;
+    this.track(connection);
+    let groups = this.memberships.get(connection);
+    if (groups === undefined) {
+      groups = new Set();
+      this.memberships.set(connection, groups);
+    }
+    groups.add(group);
+    let members = this.groups.get(group);
+    if (members === undefined) {
+      members = new Set();
+      this.groups.set(group, members);
+    }
+    members.add(connection);
+    await this.subscriptions.subscribe(this.groupPrefix + group);
+  }
+
+  async leave(connection: Connection, group: string): Promise<void> {
+    checkGroup(group);
+    this.memberships.get(connection)?.delete(group);
+    await this.removeMember(connection, group);
+  }
+
+  groupsOf(connection: Connection): readonly string[] {
+    return [...(this.memberships.get(connection) ?? [])];
+  }
+
+  private removeMember(connection: Connection, group: string): Promise<void> {
+    const members = this.groups.get(group);
+    if (members === undefined || !members.delete(connection)) return Promise.resolve();
+    if (members.size > 0) return Promise.resolve();
+    this.groups.delete(group);
+    if (this.closing !== null) return Promise.resolve();
+    return this.subscriptions.unsubscribe(this.groupPrefix + group);
+  }
+
+  private track(connection: Connection): void {
+    if (this.tracked.has(connection) || connection.readyState > ReadyState.OPEN) return;
+    this.tracked.add(connection);
+    const untrack = (): void => this.untrack(connection);
+    this.untrackOnClose.set(connection, untrack);
+    connection.once('close', untrack);
+  }
+
+  private untrack(connection: Connection): void {
+    this.tracked.delete(connection);
+    const groups = this.memberships.get(connection);
+    if (groups === undefined) return;
+    this.memberships.delete(connection);
+    for (const group of groups) {
+      this.removeMember(connection, group).catch((error: unknown) => {
+        this.log('error', `sockjs-express/redis: unsubscribing from ${group}: ${describe(error)}`);
+      });
+    }
+  }
+
+  /** A message on one of the subscribed channels. */
+  private received(message: string, channel: string): void {
+    if (channel === this.allChannel) {
+      for (const connection of this.tracked) connection.write(message);
+    } else if (channel === this.ownChannel) {
+      this.forwarder?.handle(message);
+    } else if (channel.startsWith(this.groupPrefix)) {
+      const members = this.groups.get(channel.slice(this.groupPrefix.length));
+      if (members !== undefined) for (const connection of members) connection.write(message);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.forwarder !== null) {
+      for (const service of this.forwarding) if (service.relay === this.forwarder) service.relay = null;
+      this.forwarding.clear();
+      await this.forwarder.close();
+    }
+    for (const connection of this.tracked) {
+      const untrack = this.untrackOnClose.get(connection);
+      if (untrack !== undefined) connection.off('close', untrack);
+    }
+    this.tracked.clear();
+    this.groups.clear();
+    try {
+      await closeSubscriber(this.subscriber);
+    } catch (error) {
+      this.log('debug', `sockjs-express/redis: closing the subscriber connection: ${describe(error)}`);
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function checkMessage(message: unknown): string {
+  if (typeof message !== 'string') throw new TypeError('sockjs-express/redis: a message must be a string');
+  return message;
+}
+
+function checkGroup(group: unknown): string {
+  if (typeof group !== 'string' || group === '') {
+    throw new TypeError('sockjs-express/redis: a group name must be a non-empty string');
+  }
+  return group;
+}

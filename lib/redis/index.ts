@@ -1,0 +1,8 @@
+/**
+ * sockjs-express/redis: messages to connections on every process, over Redis pub/sub, and
+ * forwarding of sessions between processes (so a balancer need not be sticky). Loaded
+ * only by applications that import it; the main entry never does.
+ * @packageDocumentation
+ */
+export { createBroker, type Broker, type BrokerOptions, type ConnectionSource } from './broker';
+export type { RedisClient, RedisSubscriber, ChannelListener } from './client';
