@@ -106,30 +106,52 @@ export function runUpgrade(
   }, DISPATCH_TIMEOUT_MS);
   timer.unref();
 
-  const end = res.end;
-  res.end = function endUpgradeResponse(this: ServerResponse, ...args: unknown[]) {
-    const result = (end as (...a: unknown[]) => ServerResponse).apply(this, args);
-    // An answer nobody chose (the app's final 404) is not ours to send when another
-    // listener may own the URL: the timer answers it if no listener takes the socket.
-    // Any other answer is the application's decision.
-    if (settled || (shared && !context.claimed && res.statusCode === 404)) return result;
+  // The first output decides. An answer nobody chose (the app's final 404) is not ours to
+  // send when another listener may own the URL: the timer answers it if no listener takes
+  // the socket. Any other answer is the application's decision, and goes out now, streamed
+  // if it streams.
+  const decide = (): void => {
+    if (settled || (shared && !context.claimed && res.statusCode === 404)) return;
     settled = true;
     if (timer !== null) clearTimeout(timer);
-    if (socket.destroyed) return result;
-    res.on('finish', () => socket.end());
+    if (socket.destroyed) return;
+    // The HTTP parser no longer reads this socket: read (and drop) what the client sends,
+    // so that its close is noticed, and close the socket once the answer is out.
+    socket.resume();
+    // As Node's HTTP server does: a client that ends its side has gone away.
+    socket.once('end', () => closeWhenFlushed(socket));
+    res.once('finish', () => closeWhenFlushed(socket));
     res.assignSocket(socket as never);
-    return result;
-  } as typeof res.end;
+  };
+  for (const method of ['write', 'end', 'flushHeaders'] as const) {
+    const original = res[method] as (...args: unknown[]) => unknown;
+    (res as unknown as Record<string, unknown>)[method] = function decideFirst(
+      this: ServerResponse,
+      ...args: unknown[]
+    ) {
+      decide();
+      return original.apply(this, args);
+    };
+  }
 
   handle(res);
+}
+
+/** Ends a socket and destroys it once the end is flushed, whatever the peer does. */
+function closeWhenFlushed(socket: Duplex): void {
+  if (socket.destroyed) return;
+  socket.once('finish', () => socket.destroy());
+  socket.end();
 }
 
 /** A complete HTTP answer written straight to a socket that has no response object. */
 export function rejectRaw(socket: Duplex, status: number): void {
   if (socket.destroyed) return;
   const reason = STATUS_CODES[status] ?? 'Error';
-  socket.end(
+  socket.resume();
+  socket.write(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=UTF-8\r\n` +
       `Content-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
   );
+  closeWhenFlushed(socket);
 }

@@ -13,6 +13,9 @@ export function receive(
   callback = '',
 ): void {
   const { service, sessionId } = request;
+  // A receiving request's body means nothing; unread, it would stop the socket being read,
+  // and a client that goes away would not be noticed.
+  request.req.resume();
   const relay = service.relay;
   if (relay !== null && service.sessions.get(sessionId) === undefined) {
     relay.receive(request, format, streaming, callback, () =>
