@@ -1,0 +1,114 @@
+/** Pieces every load shares: the counters of one measurement window, and the payload. */
+import type { LoadResult } from '../ipc';
+
+/** A message of `bytes` ASCII letters and digits: no character JSON or SockJS escapes. */
+export function payload(bytes: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  let text = '';
+  for (let i = 0; i < bytes; i++) text += alphabet[(i * 7 + 3) % alphabet.length];
+  return text;
+}
+
+/** Milliseconds on a monotonic clock. */
+export function now(): number {
+  return performance.now();
+}
+
+/** Counts completed operations and their latencies inside one measurement window. */
+export class Recorder {
+  count = 0;
+  errors = 0;
+  private samples: number[] = [];
+  private started = now();
+  private cpu = process.cpuUsage();
+
+  /** Starts a new window. */
+  reset(): void {
+    this.count = 0;
+    this.errors = 0;
+    this.samples = [];
+    this.started = now();
+    this.cpu = process.cpuUsage();
+  }
+
+  record(latencyMs: number): void {
+    this.count++;
+    // Bounded: a window keeps at most a million samples.
+    if (this.samples.length < 1_000_000) this.samples.push(latencyMs);
+  }
+
+  error(): void {
+    this.errors++;
+  }
+
+  result(openSessions: number): LoadResult {
+    const elapsedMs = now() - this.started;
+    const cpu = process.cpuUsage(this.cpu);
+    const sorted = Float64Array.from(this.samples).sort();
+    const at = (q: number): number =>
+      sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    return {
+      count: this.count,
+      elapsedMs,
+      p50: at(0.5),
+      p90: at(0.9),
+      p99: at(0.99),
+      max: sorted.length === 0 ? NaN : sorted[sorted.length - 1],
+      errors: this.errors,
+      clientCpu: (cpu.user + cpu.system) / 1000 / elapsedMs,
+      openSessions,
+    };
+  }
+}
+
+/** One scenario's load against one target, driven by the runner through client.ts. */
+export interface Load {
+  readonly recorder: Recorder;
+  /** Opens the sessions (echo, open-close: and starts the traffic). */
+  setup(): Promise<void>;
+  /** idle-memory: opens this many more idle sessions, resolving once all are open. */
+  openIdle(count: number): Promise<void>;
+  /** Sessions currently open. */
+  openSessions(): number;
+  /** Stops the traffic and closes everything. */
+  teardown(): Promise<void>;
+}
+
+/** Runs `task` for 0..count-1 with at most `limit` running at once. */
+export async function pooled(
+  count: number,
+  limit: number,
+  task: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+}
+
+/** A random session id, as sockjs-client makes them. */
+export function sessionId(): string {
+  return Math.random().toString(36).slice(2, 10) + Math.random().toString(36).slice(2, 10);
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Rejects after `ms` milliseconds with `what` in the message. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -1,0 +1,350 @@
+/**
+ * HTTP loads over keep-alive `node:http`: xhr-streaming (a held POST .../xhr_streaming
+ * carrying `\n`-terminated frames, reopened when the server ends it at its response
+ * limit) and xhr-polling (POST .../xhr, one frame per response), both sending with POST
+ * .../xhr_send and a JSON array body.
+ */
+import { Agent, request, type IncomingMessage } from 'node:http';
+import type { ScenarioSpec } from '../scenarios';
+import type { ClientTarget } from '../ipc';
+import { Recorder, delay, now, payload, pooled, sessionId, withTimeout, type Load } from './common';
+
+const OPEN_TIMEOUT_MS = 10_000;
+
+/** What the session does with the frames it receives. */
+interface FrameSink {
+  opened(): void;
+  messages(texts: string[]): void;
+  closed(frame: string): void;
+  failed(error: Error): void;
+}
+
+/** One SockJS session over HTTP: its URLs and its sends. */
+class HttpSession {
+  readonly path: string;
+  /** The receiving request in progress, if any. */
+  receiving: ReturnType<typeof request> | null = null;
+  ended = false;
+
+  constructor(
+    readonly agent: Agent,
+    readonly port: number,
+    readonly recorder: Recorder,
+  ) {
+    this.path = `/echo/000/${sessionId()}/`;
+  }
+
+  post(
+    transport: string,
+    body: string,
+    onResponse: (res: IncomingMessage) => void,
+    onError: (e: Error) => void,
+  ): ReturnType<typeof request> {
+    const req = request(
+      {
+        agent: this.agent,
+        host: '127.0.0.1',
+        port: this.port,
+        method: 'POST',
+        path: this.path + transport,
+        headers: { 'Content-Type': 'text/plain;charset=UTF-8', 'Content-Length': Buffer.byteLength(body) },
+      },
+      onResponse,
+    );
+    req.on('error', onError);
+    req.end(body);
+    return req;
+  }
+
+  send(body: string): void {
+    this.post(
+      'xhr_send',
+      body,
+      (res) => {
+        if (res.statusCode !== 204) this.recorder.error();
+        res.resume();
+      },
+      () => {
+        if (!this.ended) this.recorder.error();
+      },
+    );
+  }
+
+  /** Hands every complete frame of a frame-per-line body to `sink`. */
+  static dispatch(line: string, sink: FrameSink): void {
+    switch (line[0]) {
+      case 'o':
+        sink.opened();
+        break;
+      case 'a':
+        sink.messages(JSON.parse(line.slice(1)) as string[]);
+        break;
+      case 'c':
+        sink.closed(line);
+        break;
+      case 'h':
+        // The streaming prelude (2048 h) and heartbeats.
+        break;
+      default:
+        sink.failed(new Error(`unexpected frame ${line.slice(0, 40)}`));
+    }
+  }
+
+  /** xhr-streaming: one receiving request, reopened when the server ends it. */
+  stream(sink: FrameSink): void {
+    if (this.ended) return;
+    this.receiving = this.post(
+      'xhr_streaming',
+      '',
+      (res) => {
+        if (res.statusCode !== 200) {
+          sink.failed(new Error(`xhr_streaming answered ${res.statusCode}`));
+          res.resume();
+          return;
+        }
+        res.setEncoding('utf8');
+        let buffered = '';
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          let newline: number;
+          while ((newline = buffered.indexOf('\n')) !== -1) {
+            const line = buffered.slice(0, newline);
+            buffered = buffered.slice(newline + 1);
+            HttpSession.dispatch(line, sink);
+          }
+        });
+        res.on('end', () => this.stream(sink));
+      },
+      (error) => {
+        if (!this.ended) sink.failed(error);
+      },
+    );
+  }
+
+  /** xhr-polling: one request per frame, the next poll issued before the frame is handled. */
+  poll(sink: FrameSink): void {
+    if (this.ended) return;
+    this.receiving = this.post(
+      'xhr',
+      '',
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          if (res.statusCode !== 200) {
+            sink.failed(new Error(`xhr answered ${res.statusCode}`));
+            return;
+          }
+          if (body[0] !== 'c') this.poll(sink);
+          HttpSession.dispatch(body.trimEnd(), sink);
+        });
+      },
+      (error) => {
+        if (!this.ended) sink.failed(error);
+      },
+    );
+  }
+
+  /** Aborts the receiving request: the server closes the session at once. */
+  abort(): void {
+    this.ended = true;
+    this.receiving?.destroy();
+  }
+}
+
+type Receive = 'stream' | 'poll';
+
+function receiveModeOf(spec: ScenarioSpec): Receive {
+  return spec.transport === 'xhr-polling' ? 'poll' : 'stream';
+}
+
+/** Opens one HTTP session and resolves at its open frame; `sink` gets what follows. */
+function openSession(
+  session: HttpSession,
+  mode: Receive,
+  sink: Omit<FrameSink, 'opened'>,
+): Promise<HttpSession> {
+  return withTimeout(
+    new Promise<HttpSession>((resolve, reject) => {
+      let open = false;
+      const full: FrameSink = {
+        opened: () => {
+          open = true;
+          resolve(session);
+        },
+        messages: (texts) => sink.messages(texts),
+        closed: (frame) => (open ? sink.closed(frame) : reject(new Error(`closed at open: ${frame}`))),
+        failed: (error) => (open ? sink.failed(error) : reject(error)),
+      };
+      if (mode === 'stream') session.stream(full);
+      else session.poll(full);
+    }),
+    OPEN_TIMEOUT_MS,
+    'session open',
+  );
+}
+
+function newAgent(): Agent {
+  return new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024 });
+}
+
+/** Closed-loop echo: send a message with xhr_send, wait for it on the receiving side, repeat. */
+export class XhrEcho implements Load {
+  readonly recorder = new Recorder();
+  private readonly agent = newAgent();
+  private readonly sessions: HttpSession[] = [];
+  private running = true;
+  private readonly message: string;
+  private readonly body: string;
+
+  constructor(
+    private readonly spec: ScenarioSpec,
+    private readonly target: ClientTarget,
+  ) {
+    this.message = payload(spec.messageBytes);
+    this.body = JSON.stringify([this.message]);
+  }
+
+  async setup(): Promise<void> {
+    await pooled(this.spec.sessions, 25, async () => {
+      const session = new HttpSession(this.agent, this.target.port, this.recorder);
+      const sentAt: number[] = [];
+      const send = (): void => {
+        sentAt.push(now());
+        session.send(this.body);
+      };
+      await openSession(session, receiveModeOf(this.spec), {
+        messages: (texts) => {
+          for (const text of texts) {
+            const started = sentAt.shift();
+            if (started === undefined || text !== this.message) this.recorder.error();
+            else this.recorder.record(now() - started);
+            if (this.running) send();
+          }
+        },
+        closed: () => this.recorder.error(),
+        failed: () => this.recorder.error(),
+      });
+      this.sessions.push(session);
+      for (let i = 0; i < this.spec.inFlight; i++) send();
+    });
+  }
+
+  openIdle(): Promise<void> {
+    return Promise.reject(new Error('not an idle-memory scenario'));
+  }
+
+  openSessions(): number {
+    return this.sessions.length;
+  }
+
+  async teardown(): Promise<void> {
+    this.running = false;
+    for (const session of this.sessions) session.abort();
+    this.sessions.length = 0;
+    this.agent.destroy();
+    await delay(50);
+  }
+}
+
+/** `sessions` loops of: open an xhr-streaming session, wait for `o`, abort it. */
+export class XhrOpenClose implements Load {
+  readonly recorder = new Recorder();
+  private readonly agent = newAgent();
+  private running = true;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly spec: ScenarioSpec,
+    private readonly target: ClientTarget,
+  ) {}
+
+  async setup(): Promise<void> {
+    for (let i = 0; i < this.spec.sessions; i++) this.loops.push(this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    const ignore = (): void => undefined;
+    while (this.running) {
+      const started = now();
+      const session = new HttpSession(this.agent, this.target.port, this.recorder);
+      try {
+        await openSession(session, receiveModeOf(this.spec), {
+          messages: ignore,
+          closed: ignore,
+          failed: ignore,
+        });
+        this.recorder.record(now() - started);
+      } catch {
+        // Counted, then slowed down so that a failing target cannot spin the loop.
+        this.recorder.error();
+        await delay(10);
+      }
+      session.abort();
+    }
+  }
+
+  openIdle(): Promise<void> {
+    return Promise.reject(new Error('not an idle-memory scenario'));
+  }
+
+  openSessions(): number {
+    return 0;
+  }
+
+  async teardown(): Promise<void> {
+    this.running = false;
+    await withTimeout(Promise.all(this.loops), 2 * OPEN_TIMEOUT_MS, 'open/close loops to stop');
+    this.agent.destroy();
+  }
+}
+
+/** Idle xhr-streaming sessions, for memory per session. */
+export class XhrIdle implements Load {
+  readonly recorder = new Recorder();
+  private readonly agent = newAgent();
+  private readonly sessions: HttpSession[] = [];
+
+  constructor(
+    private readonly spec: ScenarioSpec,
+    private readonly target: ClientTarget,
+  ) {}
+
+  async setup(): Promise<void> {
+    const ignore = (): void => undefined;
+    await pooled(20, 5, async () => {
+      const session = new HttpSession(this.agent, this.target.port, this.recorder);
+      await openSession(session, receiveModeOf(this.spec), {
+        messages: ignore,
+        closed: ignore,
+        failed: ignore,
+      });
+      session.abort();
+    });
+  }
+
+  async openIdle(count: number): Promise<void> {
+    const ignore = (): void => undefined;
+    await pooled(count, 50, async () => {
+      const session = new HttpSession(this.agent, this.target.port, this.recorder);
+      await openSession(session, receiveModeOf(this.spec), {
+        messages: ignore,
+        closed: ignore,
+        failed: ignore,
+      });
+      this.sessions.push(session);
+    });
+  }
+
+  openSessions(): number {
+    return this.sessions.length;
+  }
+
+  async teardown(): Promise<void> {
+    for (const session of this.sessions) session.abort();
+    this.sessions.length = 0;
+    this.agent.destroy();
+    await delay(50);
+  }
+}

@@ -1,0 +1,320 @@
+/** Turns the runs into the Markdown tables (stdout and results/latest.md) and the JSON. */
+import { TARGETS, floorFor, targetsFor, type ScenarioSpec, type TargetName } from './scenarios';
+import { fmt, fmtRatio, fmtSpread, median, pairedRatios, spread, type Spread } from './stats';
+
+/** One measurement: one target, one scenario, one repetition, each in fresh processes. */
+export interface RunRecord {
+  scenario: string;
+  target: TargetName;
+  rep: number;
+  error?: string;
+  /** echo / open-close */
+  count?: number;
+  elapsedMs?: number;
+  /** Server CPU (user + system) per message or per session, microseconds. */
+  cpuPerUnitUs?: number;
+  /** Server CPU over the window as a share of one core. */
+  serverCpu?: number;
+  clientCpu?: number;
+  /** CPU used by everything else on the machine over the window, in cores. */
+  otherCpu?: number;
+  ratePerSecond?: number;
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  errors?: number;
+  /** idle-memory, bytes per session */
+  rssPerSession?: number;
+  heapPerSession?: number;
+  sessions?: number;
+  baseRss?: number;
+}
+
+export interface RunInfo {
+  date: string;
+  command: string;
+  node: string;
+  cpu: string;
+  cores: number;
+  pinning: string;
+  reps: number;
+  warmupMs: number;
+  durationMs: number;
+  profiling: boolean;
+}
+
+type Metric = keyof RunRecord;
+
+function series(
+  records: readonly RunRecord[],
+  scenario: string,
+  target: TargetName,
+  metric: Metric,
+  reps: number,
+) {
+  const values: (number | null)[] = new Array<number | null>(reps).fill(null);
+  for (const record of records) {
+    if (record.scenario !== scenario || record.target !== target || record.error !== undefined) continue;
+    const value = record[metric];
+    if (typeof value === 'number') values[record.rep] = value;
+  }
+  return values;
+}
+
+const kib = (bytes: number): string => fmt(bytes / 1024);
+const ms = (value: number): string => fmt(value);
+const percent = (value: number): string => (Number.isFinite(value) ? Math.round(value * 100) + '%' : '–');
+
+/** The figure each scenario is judged by: CPU per unit, or RSS per idle session. */
+function headline(spec: ScenarioSpec): Metric {
+  return spec.kind === 'idle-memory' ? 'rssPerSession' : 'cpuPerUnitUs';
+}
+
+export interface ScenarioSummary {
+  scenario: string;
+  title: string;
+  /** What the headline figure is: `CPU µs / msg`, `CPU µs / session`, `RSS KiB / session`. */
+  unit: string;
+  floor: TargetName | null;
+  targets: Partial<Record<TargetName, Record<string, Spread>>>;
+  /** Headline figure of each target divided by sockjs-node's, paired per repetition. */
+  vsSockjs: Partial<Record<TargetName, Spread>>;
+  /** The same, divided by the floor's (bare-ws or express-baseline). */
+  vsFloor: Partial<Record<TargetName, Spread>>;
+}
+
+export function summarize(
+  specs: readonly ScenarioSpec[],
+  records: readonly RunRecord[],
+  reps: number,
+  targetsRun: readonly TargetName[],
+): ScenarioSummary[] {
+  return specs.map((spec) => {
+    const targets = targetsFor(spec).filter((t) => targetsRun.includes(t));
+    const metrics: Metric[] =
+      spec.kind === 'idle-memory'
+        ? ['rssPerSession', 'heapPerSession', 'sessions']
+        : ['cpuPerUnitUs', 'ratePerSecond', 'p50', 'p99', 'serverCpu', 'clientCpu', 'otherCpu', 'errors'];
+    const byTarget: ScenarioSummary['targets'] = {};
+    for (const target of targets) {
+      const entry: Record<string, Spread> = {};
+      for (const metric of metrics) entry[metric] = spread(series(records, spec.id, target, metric, reps));
+      byTarget[target] = entry;
+    }
+    const main = headline(spec);
+    const floor = floorFor(spec);
+    const ratiosTo = (reference: TargetName | null): Partial<Record<TargetName, Spread>> => {
+      const ratios: Partial<Record<TargetName, Spread>> = {};
+      if (reference === null || !targets.includes(reference)) return ratios;
+      for (const target of targets) {
+        if (target === reference || target === floor) continue;
+        ratios[target] = pairedRatios(
+          series(records, spec.id, target, main, reps),
+          series(records, spec.id, reference, main, reps),
+        );
+      }
+      return ratios;
+    };
+    return {
+      scenario: spec.id,
+      title: spec.title,
+      unit:
+        spec.kind === 'idle-memory'
+          ? 'RSS KiB / session'
+          : spec.kind === 'open-close'
+            ? 'CPU µs / session'
+            : 'CPU µs / msg',
+      floor,
+      targets: byTarget,
+      vsSockjs: ratiosTo('sockjs-node'),
+      vsFloor: ratiosTo(floor),
+    };
+  });
+}
+
+function entries(summary: ScenarioSummary): [TargetName, Record<string, Spread>][] {
+  return Object.entries(summary.targets) as [TargetName, Record<string, Spread>][];
+}
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  return [row(header), row(header.map(() => '---')), ...rows.map(row)];
+}
+
+export function markdown(
+  info: RunInfo,
+  specs: readonly ScenarioSpec[],
+  summaries: readonly ScenarioSummary[],
+  records: readonly RunRecord[],
+): string {
+  const lines: string[] = [];
+  lines.push('# sockjs-express benchmark results', '');
+  lines.push(
+    `${info.date}, \`${info.command}\`; Node ${info.node} on ${info.cpu} (${info.cores} cores); ` +
+      `${info.pinning}; ${info.reps} repetition(s) per target, targets alternating; ` +
+      `${info.warmupMs} ms warm-up and ${info.durationMs} ms measured per run, fresh server process per run.`,
+    '',
+  );
+  if (info.profiling) {
+    lines.push('**Profiling was on (`--profile`): the CPU figures include the profiler overhead.**', '');
+  }
+  const others = records
+    .map((r) => r.otherCpu)
+    .filter((v): v is number => v !== undefined && Number.isFinite(v));
+  const busiest = others.length === 0 ? 0 : Math.max(...others);
+  if (busiest > 0.15) {
+    lines.push(
+      `**The machine was not quiet:** other processes used up to ${Math.round(busiest * 100)}% of a core ` +
+        `during measured windows (median ${Math.round(median(others) * 100)}%, column "other CPU"). ` +
+        'Figures from busy runs are unreliable; run again on an idle machine.',
+      '',
+    );
+  }
+
+  const order = (Object.keys(TARGETS) as TargetName[]).filter((t) =>
+    summaries.some((summary) => summary.targets[t] !== undefined),
+  );
+  const cell = (value: Spread | undefined, format: (s: Spread) => string): string =>
+    value === undefined ? '' : format(value);
+
+  lines.push('## Summary', '');
+  lines.push(
+    'Server CPU per message (per session for open + close) and RSS per idle session: medians over the repetitions.',
+    '',
+  );
+  lines.push(
+    ...table(
+      ['scenario', 'figure', ...order],
+      summaries.map((summary) => {
+        const spec = specs.find((s) => s.id === summary.scenario) as ScenarioSpec;
+        const main = headline(spec);
+        return [
+          summary.scenario,
+          summary.unit,
+          ...order.map((t) => {
+            const value = summary.targets[t]?.[main];
+            if (value === undefined) return '';
+            return main === 'rssPerSession' ? kib(value.median) : fmt(value.median);
+          }),
+        ];
+      }),
+    ),
+    '',
+  );
+
+  const oursVsSockjs = order.filter((t) => summaries.some((s) => s.vsSockjs[t] !== undefined));
+  lines.push(
+    "The same figures divided by sockjs-node's, paired per repetition: median (min–max). " +
+      'Below 1.00x: cheaper than sockjs-node.',
+    '',
+  );
+  lines.push(
+    ...table(
+      ['scenario', ...oursVsSockjs.map((t) => `${t} ÷ sockjs-node`)],
+      summaries.map((summary) => [
+        summary.scenario,
+        ...oursVsSockjs.map((t) => cell(summary.vsSockjs[t], fmtRatio)),
+      ]),
+    ),
+    '',
+  );
+
+  const vsFloor = order.filter((t) => summaries.some((s) => s.vsFloor[t] !== undefined));
+  lines.push(
+    'Divided by the floor: `bare-ws` (ws@8 echo, no SockJS framing) for websocket scenarios, ' +
+      '`express-baseline` (an Express app with near-empty handlers) for xhr echo scenarios.',
+    '',
+  );
+  lines.push(
+    ...table(
+      ['scenario', 'floor', ...vsFloor.map((t) => `${t} ÷ floor`)],
+      summaries.map((summary) => [
+        summary.scenario,
+        summary.floor ?? '',
+        ...vsFloor.map((t) => cell(summary.vsFloor[t], fmtRatio)),
+      ]),
+    ),
+    '',
+  );
+
+  lines.push('## Scenarios', '');
+  for (const summary of summaries) {
+    const spec = specs.find((s) => s.id === summary.scenario) as ScenarioSpec;
+    lines.push(`### ${summary.scenario}: ${summary.title}`, '');
+    const ratioFor = (target: TargetName): string[] => [
+      cell(summary.vsSockjs[target], fmtRatio),
+      cell(summary.vsFloor[target], fmtRatio),
+    ];
+    const floorName = floorFor(spec) ?? 'floor';
+    if (spec.kind === 'idle-memory') {
+      const rows = entries(summary).map(([target, m]) => [
+        target,
+        fmt(m.sessions.median),
+        fmtSpread(m.rssPerSession, kib),
+        fmtSpread(m.heapPerSession, kib),
+        ...ratioFor(target),
+      ]);
+      lines.push(
+        ...table(
+          [
+            'target',
+            'sessions',
+            'RSS KiB / session',
+            'heap + external KiB / session',
+            'RSS ÷ sockjs-node',
+            `RSS ÷ ${floorName}`,
+          ],
+          rows,
+        ),
+      );
+    } else {
+      const unit = spec.kind === 'open-close' ? 'session' : 'msg';
+      const rows = entries(summary).map(([target, m]) => [
+        target,
+        fmtSpread(m.cpuPerUnitUs),
+        fmtSpread(m.ratePerSecond),
+        fmtSpread(m.p50, ms),
+        fmtSpread(m.p99, ms),
+        fmtSpread(m.serverCpu, percent),
+        fmtSpread(m.clientCpu, percent),
+        fmtSpread(m.otherCpu, percent),
+        Number.isFinite(m.errors.max) ? String(m.errors.max) : '–',
+        ...ratioFor(target),
+      ]);
+      lines.push(
+        ...table(
+          [
+            'target',
+            `server CPU µs / ${unit}`,
+            `${unit} / s`,
+            spec.kind === 'open-close' ? 'open p50 ms' : 'p50 ms',
+            spec.kind === 'open-close' ? 'open p99 ms' : 'p99 ms',
+            'server CPU',
+            'client CPU',
+            'other CPU',
+            'errors',
+            'CPU ÷ sockjs-node',
+            `CPU ÷ ${floorName}`,
+          ],
+          rows,
+        ),
+      );
+    }
+    lines.push('');
+  }
+
+  lines.push('## Targets', '');
+  for (const target of order) lines.push(`- \`${target}\`: ${TARGETS[target].description}`);
+  lines.push('');
+
+  const failed = records.filter((r) => r.error !== undefined);
+  if (failed.length > 0) {
+    lines.push('## Failed runs', '');
+    for (const r of failed) lines.push(`- ${r.scenario} / ${r.target} / rep ${r.rep + 1}: ${r.error}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}

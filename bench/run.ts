@@ -1,0 +1,493 @@
+/**
+ * `npm run bench`: runs every scenario against every target, each run in a fresh server
+ * process pinned to one core with the load generator on another, targets alternating
+ * (A B C D, A B C D, ...), and reports medians, spreads and paired ratios.
+ *
+ *   npm run bench                        the default scenarios, 5 repetitions
+ *   npm run bench -- --quick             one short repetition: a smoke run of about a minute
+ *   npm run bench -- --scenario ws-pingpong,xhr-streaming --target ours-express,sockjs-node
+ *   npm run bench -- --all               also the extra scenarios
+ *   npm run bench -- --profile --target ours-express --scenario ws-pingpong --reps 1
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { IpcPeer, type ClientTarget, type CpuReply, type LoadResult, type MemoryReply } from './ipc';
+import { SCENARIOS, TARGETS, targetsFor, type ScenarioSpec, type TargetName } from './scenarios';
+import { markdown, summarize, type RunInfo, type RunRecord } from './report';
+import { profileText, summarizeProfile } from './profile';
+
+interface Options {
+  reps: number;
+  warmupMs: number;
+  durationMs: number;
+  scenarios: ScenarioSpec[];
+  targets: TargetName[];
+  pin: boolean;
+  nice: number | null;
+  idleSessions: number | null;
+  profile: boolean;
+  outDir: string;
+  quick: boolean;
+}
+
+const HELP = `Usage: node build/bench/run.js [options]
+  --quick              1 repetition, 300 ms warm-up, 1 s measured, 300 idle sessions
+  --reps N             repetitions per target (default 5)
+  --warmup MS          warm-up per run (default 1000)
+  --duration MS        measured window per run (default 3000)
+  --scenario a,b       scenarios to run (default: the default set); ids:
+                       ${SCENARIOS.map((s) => s.id + (s.byDefault ? '' : ' (extra)')).join(', ')}
+  --all                every scenario, the extra ones too
+  --target a,b         targets to run (default: all but the extra ones); names:
+                       ${Object.values(TARGETS)
+                         .map((t) => t.name + (t.byDefault ? '' : ' (extra)'))
+                         .join(', ')}
+  --idle-sessions N    sessions for the idle-memory scenarios (default 2000)
+  --no-pin             do not pin server and client to cores with taskset
+  --nice N             run server and load generator under \`nice -n N\` (a negative N needs
+                       privileges, and slows everything else on the machine)
+  --profile            CPU-profile each server over its measured window (not idle-memory runs);
+                       .cpuprofile files and summary.txt in <out>/profiles
+  --out DIR            where latest.md and latest.json go (default bench/results; with
+                       --profile, <out>/profiles)`;
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = {
+    reps: 5,
+    warmupMs: 1000,
+    durationMs: 3000,
+    scenarios: SCENARIOS.filter((s) => s.byDefault),
+    targets: Object.values(TARGETS)
+      .filter((t) => t.byDefault)
+      .map((t) => t.name),
+    pin: true,
+    nice: null,
+    idleSessions: null,
+    profile: false,
+    outDir: resolve(__dirname, '../../bench/results'),
+    quick: false,
+  };
+  const explicit = new Set<string>();
+  const list = (value: string | undefined): string[] => (value ?? '').split(',').filter((v) => v !== '');
+  const number = (flag: string, value: string | undefined): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string | undefined => argv[++i];
+    explicit.add(flag);
+    switch (flag) {
+      case '--quick':
+        options.quick = true;
+        break;
+      case '--reps':
+        options.reps = number(flag, value());
+        break;
+      case '--warmup':
+        options.warmupMs = number(flag, value());
+        break;
+      case '--duration':
+        options.durationMs = number(flag, value());
+        break;
+      case '--scenario': {
+        const ids = list(value());
+        options.scenarios = ids.map((id) => {
+          const spec = SCENARIOS.find((s) => s.id === id);
+          if (spec === undefined) throw new Error(`unknown scenario ${id}`);
+          return spec;
+        });
+        break;
+      }
+      case '--all':
+        options.scenarios = [...SCENARIOS];
+        break;
+      case '--target':
+        options.targets = list(value()).map((name) => {
+          if (!(name in TARGETS)) throw new Error(`unknown target ${name}`);
+          return name as TargetName;
+        });
+        break;
+      case '--idle-sessions':
+        options.idleSessions = number(flag, value());
+        break;
+      case '--no-pin':
+        options.pin = false;
+        break;
+      case '--nice': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < -20 || n > 19)
+          throw new Error('--nice needs an integer from -20 to 19');
+        options.nice = n;
+        break;
+      }
+      case '--profile':
+        options.profile = true;
+        break;
+      case '--out':
+        options.outDir = resolve(value() ?? '.');
+        break;
+      case '--help':
+      case '-h':
+        console.log(HELP);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${flag}\n${HELP}`);
+    }
+  }
+  if (options.quick) {
+    if (!explicit.has('--reps')) options.reps = 1;
+    if (!explicit.has('--warmup')) options.warmupMs = 300;
+    if (!explicit.has('--duration')) options.durationMs = 1000;
+    if (!explicit.has('--idle-sessions')) options.idleSessions = 300;
+  }
+  return options;
+}
+
+// ---------------------------------------------------------------------------------------
+// Child processes: every one is tracked and killed on the way out, whatever the way.
+
+const children = new Set<ChildProcess>();
+
+function killChildren(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+process.on('exit', killChildren);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping every child process`);
+    killChildren();
+    process.exit(130);
+  });
+}
+
+/** `taskset -c <cpu>` when it works here and there is more than one core; `nice` if asked. */
+function pinning(
+  enabled: boolean,
+  nice: number | null,
+): { server: string[]; client: string[]; text: string } {
+  const pins = cpuPinning(enabled);
+  if (nice === null) return pins;
+  const prefix = ['nice', '-n', String(nice)];
+  return {
+    server: [...prefix, ...pins.server],
+    client: [...prefix, ...pins.client],
+    text: `${pins.text}; nice ${nice}`,
+  };
+}
+
+function cpuPinning(enabled: boolean): { server: string[]; client: string[]; text: string } {
+  const none = { server: [], client: [], text: 'no core pinning' };
+  if (!enabled) return { ...none, text: 'no core pinning (--no-pin)' };
+  const cores = cpus().length;
+  if (cores < 2) return { ...none, text: 'no core pinning (one core)' };
+  const probe = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+  if (probe.error !== undefined || probe.status !== 0)
+    return { ...none, text: 'no core pinning (no taskset)' };
+  return {
+    server: ['taskset', '-c', '0'],
+    client: ['taskset', '-c', '1'],
+    text: 'server pinned to core 0 and load generator to core 1 (taskset)',
+  };
+}
+
+function start(prefix: string[], nodeArgs: string[], label: string): ChildProcess {
+  const command = [...prefix, process.execPath, ...nodeArgs];
+  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  child.on('error', (error) => console.error(`${label}: ${error.message}`));
+  return child;
+}
+
+async function stop(child: ChildProcess, peer: IpcPeer | null): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (peer !== null) await peer.request({ type: 'exit' }, 2000).catch(() => undefined);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface Server {
+  child: ChildProcess;
+  peer: IpcPeer;
+  port: number;
+}
+
+async function startServer(target: TargetName, prefix: string[]): Promise<Server> {
+  const script = join(__dirname, 'servers', TARGETS[target].script);
+  const child = start(prefix, ['--expose-gc', script], target);
+  const peer = new IpcPeer(child, target);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${target} did not start within 15 s`)), 15_000);
+    child.on('message', (message: { type?: string; port?: number }) => {
+      if (message.type === 'ready' && typeof message.port === 'number') {
+        clearTimeout(timer);
+        resolve(message.port);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${target} exited with ${code} before listening`));
+    });
+  });
+  return { child, peer, port };
+}
+
+class LoadGenerator {
+  private child: ChildProcess | null = null;
+  private peer: IpcPeer | null = null;
+
+  constructor(private readonly prefix: string[]) {}
+
+  /** The running load generator, started again if a previous run killed it. */
+  get(): IpcPeer {
+    if (this.child === null || this.child.exitCode !== null || this.child.signalCode !== null) {
+      this.child = start(this.prefix, [join(__dirname, 'client.js')], 'load generator');
+      this.peer = new IpcPeer(this.child, 'load generator');
+    }
+    return this.peer as IpcPeer;
+  }
+
+  async restart(): Promise<void> {
+    if (this.child !== null) {
+      this.child.kill('SIGKILL');
+      await stop(this.child, null);
+    }
+    this.child = null;
+  }
+
+  async close(): Promise<void> {
+    if (this.child !== null) await stop(this.child, this.peer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+const cpuMicros = (usage: CpuReply): number => usage.user + usage.system;
+
+/**
+ * Busy time of the whole machine (every process, every core) in microseconds, from
+ * /proc/stat; null where there is no /proc. Over a window, machine minus server minus load
+ * generator is what everything else on the machine used: a busy machine makes every
+ * figure unreliable, so it is reported beside them.
+ */
+function machineBusyMicros(): number | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n', 1)[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+    const busy = fields.slice(0, 8).reduce((sum, value, i) => (i === 3 || i === 4 ? sum : sum + value), 0);
+    return (busy * 1_000_000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
+async function runOnce(
+  options: Options,
+  spec: ScenarioSpec,
+  target: TargetName,
+  rep: number,
+  loadGenerator: LoadGenerator,
+  pins: { server: string[] },
+): Promise<RunRecord> {
+  const record: RunRecord = { scenario: spec.id, target, rep };
+  const server = await startServer(target, pins.server);
+  const client = loadGenerator.get();
+  const clientTarget: ClientTarget = { name: target, port: server.port, wire: TARGETS[target].wire };
+  try {
+    await client.request({ type: 'setup', spec, target: clientTarget }, 60_000);
+    if (spec.kind === 'idle-memory') {
+      const sessions = options.idleSessions ?? spec.sessions;
+      const before = await server.peer.request<MemoryReply>({ type: 'memory' }, 10_000);
+      const opened = await client.request<LoadResult>({ type: 'open-idle', sessions }, 180_000);
+      // Let the sessions settle (handshake buffers freed, timers armed) before the count.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const after = await server.peer.request<MemoryReply>({ type: 'memory' }, 10_000);
+      record.sessions = opened.openSessions;
+      record.baseRss = before.rss;
+      record.rssPerSession = (after.rss - before.rss) / opened.openSessions;
+      record.heapPerSession =
+        (after.heapUsed + after.external - before.heapUsed - before.external) / opened.openSessions;
+      record.elapsedMs = opened.elapsedMs;
+      record.errors = opened.errors;
+    } else {
+      await client.request({ type: 'measure', durationMs: options.warmupMs }, options.warmupMs + 30_000);
+      if (options.profile) await server.peer.request({ type: 'profile-start' }, 10_000);
+      // Sent in the same tick: the server's CPU window and the client's window start together.
+      const cpuBefore = server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
+      const machineBefore = machineBusyMicros();
+      const measured = client.request<LoadResult>(
+        { type: 'measure', durationMs: options.durationMs },
+        options.durationMs + 30_000,
+      );
+      const result = await measured;
+      const cpuAfter = await server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
+      const machineAfter = machineBusyMicros();
+      if (options.profile) {
+        const path = join(options.outDir, 'profiles', profileName(record) + '.cpuprofile');
+        await server.peer.request({ type: 'profile-stop', path }, 30_000);
+      }
+      const serverMicros = cpuMicros(cpuAfter) - cpuMicros(await cpuBefore);
+      const clientMicros = result.clientCpu * result.elapsedMs * 1000;
+      const otherCpu =
+        machineBefore === null || machineAfter === null
+          ? NaN
+          : Math.max(0, machineAfter - machineBefore - serverMicros - clientMicros) / 1000 / result.elapsedMs;
+      Object.assign(record, {
+        count: result.count,
+        elapsedMs: result.elapsedMs,
+        cpuPerUnitUs: result.count > 0 ? serverMicros / result.count : NaN,
+        serverCpu: serverMicros / 1000 / result.elapsedMs,
+        clientCpu: result.clientCpu,
+        otherCpu,
+        ratePerSecond: (result.count * 1000) / result.elapsedMs,
+        p50: result.p50,
+        p90: result.p90,
+        p99: result.p99,
+        errors: result.errors,
+      });
+      if (result.count === 0) record.error = 'no message completed in the window';
+    }
+    await client.request({ type: 'teardown' }, 30_000);
+  } catch (error) {
+    record.error = error instanceof Error ? error.message : String(error);
+    // A load generator in an unknown state is replaced, not reused.
+    await loadGenerator.restart();
+  } finally {
+    await stop(server.child, server.peer);
+  }
+  return record;
+}
+
+function profileName(record: RunRecord): string {
+  return `${record.scenario}.${record.target}.rep${record.rep + 1}`;
+}
+
+function describe(record: RunRecord): string {
+  if (record.error !== undefined) return `FAILED: ${record.error}`;
+  if (record.rssPerSession !== undefined) {
+    return `${(record.rssPerSession / 1024).toFixed(1)} KiB RSS/session, ${((record.heapPerSession ?? 0) / 1024).toFixed(1)} KiB heap/session (${record.sessions} sessions)`;
+  }
+  return (
+    `${(record.cpuPerUnitUs ?? NaN).toFixed(1)} us CPU/unit, ${Math.round(record.ratePerSecond ?? 0)}/s, ` +
+    `p50 ${(record.p50 ?? NaN).toFixed(2)} ms, p99 ${(record.p99 ?? NaN).toFixed(2)} ms, ` +
+    `server ${Math.round((record.serverCpu ?? 0) * 100)}% client ${Math.round((record.clientCpu ?? 0) * 100)}% ` +
+    `other ${Number.isFinite(record.otherCpu) ? Math.round((record.otherCpu ?? 0) * 100) + '%' : '?'}` +
+    (record.errors ? `, ${record.errors} errors` : '')
+  );
+}
+
+/** Formats with the project's Prettier settings, so that `prettier --check` passes on results. */
+async function pretty(text: string, filepath: string): Promise<string> {
+  try {
+    const prettier = await import('prettier');
+    const config = (await prettier.resolveConfig(filepath)) ?? {};
+    return await prettier.format(text, { ...config, filepath });
+  } catch {
+    console.error(`(prettier unavailable: ${filepath} left unformatted)`);
+    return text;
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const pins = pinning(options.pin, options.nice);
+  const runnable = options.scenarios
+    .map((spec) => ({ spec, targets: targetsFor(spec).filter((t) => options.targets.includes(t)) }))
+    .filter((entry) => entry.targets.length > 0);
+  const totalRuns = runnable.reduce((n, entry) => n + entry.targets.length * options.reps, 0);
+  console.log(
+    `${runnable.length} scenario(s), ${totalRuns} runs, ${options.reps} repetition(s); ${pins.text}` +
+      (options.profile ? '; profiling servers' : ''),
+  );
+  mkdirSync(options.outDir, { recursive: true });
+  if (options.profile) mkdirSync(join(options.outDir, 'profiles'), { recursive: true });
+
+  const loadGenerator = new LoadGenerator(pins.client);
+  const records: RunRecord[] = [];
+  const started = Date.now();
+  let done = 0;
+  try {
+    for (const { spec, targets } of runnable) {
+      console.log(`\n${spec.id}: ${spec.title}`);
+      for (let rep = 0; rep < options.reps; rep++) {
+        for (const target of targets) {
+          const record = await runOnce(options, spec, target, rep, loadGenerator, pins);
+          records.push(record);
+          done++;
+          console.log(`  [${done}/${totalRuns}] rep ${rep + 1} ${target.padEnd(22)} ${describe(record)}`);
+        }
+      }
+    }
+  } finally {
+    await loadGenerator.close();
+    killChildren();
+  }
+
+  const info: RunInfo = {
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    command: 'npm run bench' + (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''),
+    node: process.version,
+    cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    cores: cpus().length,
+    pinning: pins.text,
+    reps: options.reps,
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    profiling: options.profile,
+  };
+  const specs = runnable.map((entry) => entry.spec);
+  const summaries = summarize(specs, records, options.reps, options.targets);
+  // A profiled run's figures carry the profiler's overhead: they go beside the profiles
+  // (not kept in git), never over the last real results.
+  const resultDir = options.profile ? join(options.outDir, 'profiles') : options.outDir;
+  const mdPath = join(resultDir, 'latest.md');
+  const jsonPath = join(resultDir, 'latest.json');
+  const md = await pretty(markdown(info, specs, summaries, records), mdPath);
+  writeFileSync(mdPath, md);
+  writeFileSync(jsonPath, await pretty(JSON.stringify({ info, summaries, runs: records }), jsonPath));
+  console.log('\n' + md);
+  console.log(`written: ${mdPath}, ${jsonPath} (${Math.round((Date.now() - started) / 1000)} s)`);
+
+  if (options.profile) {
+    const texts: string[] = [];
+    for (const record of records) {
+      if (record.rssPerSession !== undefined) continue;
+      const name = profileName(record);
+      try {
+        texts.push(
+          profileText(name, summarizeProfile(join(options.outDir, 'profiles', `${name}.cpuprofile`))),
+        );
+      } catch (error) {
+        texts.push(`## ${name}\nno profile: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+    }
+    const profilePath = join(options.outDir, 'profiles', 'summary.txt');
+    writeFileSync(profilePath, texts.join('\n'));
+    console.log('\n' + texts.join('\n'));
+    console.log(`written: ${profilePath}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  killChildren();
+  process.exit(1);
+});

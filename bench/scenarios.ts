@@ -1,0 +1,250 @@
+/**
+ * What the benchmark measures: the targets (servers) and the scenarios (loads), as data.
+ * Adding a target is one entry here plus one script in servers/.
+ */
+
+export type TargetName =
+  | 'ours-express'
+  | 'ours-express-fastpath'
+  | 'ours-http'
+  | 'ours-router'
+  | 'sockjs-node'
+  | 'bare-ws'
+  | 'express-baseline';
+
+export interface TargetSpec {
+  name: TargetName;
+  /** Script under build/bench/servers/. */
+  script: string;
+  wire: 'sockjs' | 'raw-ws';
+  /** Which scenarios it takes part in: websocket ones, HTTP ones, or both. */
+  serves: { websocket: boolean; http: boolean };
+  /** Run unless `--target` says otherwise. */
+  byDefault: boolean;
+  description: string;
+}
+
+const BOTH = { websocket: true, http: true };
+
+/** Every target, in the order they alternate. */
+export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
+  'ours-express': {
+    name: 'ours-express',
+    script: 'ours-express.js',
+    wire: 'sockjs',
+    serves: BOTH,
+    byDefault: true,
+    description: 'sockjs-express mounted in an Express 5 app (`app.use("/echo", ...)`, attachUpgrade)',
+  },
+  'ours-express-fastpath': {
+    name: 'ours-express-fastpath',
+    script: 'ours-express-fastpath.js',
+    wire: 'sockjs',
+    // Websockets take the same path with or without fastPath: only HTTP scenarios differ.
+    serves: { websocket: false, http: true },
+    byDefault: true,
+    description: 'as ours-express, with `fastPath: true`',
+  },
+  'ours-http': {
+    name: 'ours-http',
+    script: 'ours-http.js',
+    wire: 'sockjs',
+    serves: BOTH,
+    byDefault: true,
+    description:
+      'sockjs-express on a plain http server: `createServer().installHandlers(server, { prefix })`',
+  },
+  'ours-router': {
+    name: 'ours-router',
+    script: 'ours-router.js',
+    wire: 'sockjs',
+    serves: BOTH,
+    byDefault: false,
+    description: 'sockjs-express in a bare Express Router (no app) called from the http `request` listener',
+  },
+  'sockjs-node': {
+    name: 'sockjs-node',
+    script: 'sockjs-node.js',
+    wire: 'sockjs',
+    serves: BOTH,
+    byDefault: true,
+    description: 'sockjs@0.3.24, `installHandlers` on a plain http server',
+  },
+  'bare-ws': {
+    name: 'bare-ws',
+    script: 'bare-ws.js',
+    wire: 'raw-ws',
+    serves: { websocket: true, http: false },
+    byDefault: true,
+    description: 'ws@8 echo server, no SockJS framing (floor for websocket scenarios)',
+  },
+  'express-baseline': {
+    name: 'express-baseline',
+    script: 'express-baseline.js',
+    wire: 'sockjs',
+    serves: { websocket: false, http: true },
+    byDefault: true,
+    description: 'Express 5 app with near-empty route handlers (floor for HTTP echo scenarios)',
+  },
+};
+
+export type Transport = 'websocket' | 'xhr-streaming' | 'xhr-polling';
+
+/**
+ * `echo`: closed-loop echo, `inFlight` messages per session; the figure is per message.
+ * `open-close`: `sessions` loops, each opening a session, waiting for the open frame and
+ * closing it; the figure is per session.
+ * `idle-memory`: opens `sessions` idle sessions; the figure is memory per session.
+ */
+export type ScenarioKind = 'echo' | 'open-close' | 'idle-memory';
+
+export interface ScenarioSpec {
+  id: string;
+  title: string;
+  transport: Transport;
+  kind: ScenarioKind;
+  sessions: number;
+  inFlight: number;
+  messageBytes: number;
+  /** Run by default; the others with `--all` or `--scenario`. */
+  byDefault: boolean;
+}
+
+/** The targets a scenario can be run against, in the order they alternate. */
+export function targetsFor(spec: ScenarioSpec): TargetName[] {
+  return Object.values(TARGETS)
+    .filter((target) => (spec.transport === 'websocket' ? target.serves.websocket : target.serves.http))
+    .filter((target) => !(target.name === 'express-baseline' && spec.kind !== 'echo'))
+    .map((target) => target.name);
+}
+
+/** The floor a scenario's targets are compared with, besides sockjs-node. */
+export function floorFor(spec: ScenarioSpec): TargetName | null {
+  if (spec.transport === 'websocket') return 'bare-ws';
+  // The baseline only implements the echo; it has no sessions to open, keep or close.
+  return spec.kind === 'echo' ? 'express-baseline' : null;
+}
+
+export const SCENARIOS: readonly ScenarioSpec[] = [
+  {
+    id: 'ws-pingpong',
+    title: 'websocket, 32-byte ping-pong, 100 sessions',
+    transport: 'websocket',
+    kind: 'echo',
+    sessions: 100,
+    inFlight: 1,
+    messageBytes: 32,
+    byDefault: true,
+  },
+  {
+    id: 'ws-pipelined',
+    title: 'websocket, 32 bytes, 10 in flight per session, 100 sessions',
+    transport: 'websocket',
+    kind: 'echo',
+    sessions: 100,
+    inFlight: 10,
+    messageBytes: 32,
+    byDefault: true,
+  },
+  {
+    id: 'ws-open-close',
+    title: 'websocket session open + close, 10 at a time',
+    transport: 'websocket',
+    kind: 'open-close',
+    sessions: 10,
+    inFlight: 0,
+    messageBytes: 0,
+    byDefault: true,
+  },
+  {
+    id: 'ws-64k',
+    title: 'websocket, 64 KiB ping-pong, 10 sessions',
+    transport: 'websocket',
+    kind: 'echo',
+    sessions: 10,
+    inFlight: 1,
+    messageBytes: 64 * 1024,
+    byDefault: true,
+  },
+  {
+    id: 'ws-idle-memory',
+    title: 'websocket idle sessions, memory per session',
+    transport: 'websocket',
+    kind: 'idle-memory',
+    sessions: 2000,
+    inFlight: 0,
+    messageBytes: 0,
+    byDefault: true,
+  },
+  {
+    id: 'xhr-streaming',
+    title: 'xhr-streaming + xhr_send, 32-byte echo, 50 sessions',
+    transport: 'xhr-streaming',
+    kind: 'echo',
+    sessions: 50,
+    inFlight: 1,
+    messageBytes: 32,
+    byDefault: true,
+  },
+  {
+    id: 'xhr-polling',
+    title: 'xhr-polling + xhr_send, 32-byte round trips, 50 sessions',
+    transport: 'xhr-polling',
+    kind: 'echo',
+    sessions: 50,
+    inFlight: 1,
+    messageBytes: 32,
+    byDefault: true,
+  },
+  // Further scenarios from issue 6, outside the default run (`--all`, or `--scenario id`).
+  {
+    id: 'ws-pingpong-1',
+    title: 'websocket, 32-byte ping-pong, 1 session',
+    transport: 'websocket',
+    kind: 'echo',
+    sessions: 1,
+    inFlight: 1,
+    messageBytes: 32,
+    byDefault: false,
+  },
+  {
+    id: 'xhr-streaming-1',
+    title: 'xhr-streaming + xhr_send, 32-byte echo, 1 session',
+    transport: 'xhr-streaming',
+    kind: 'echo',
+    sessions: 1,
+    inFlight: 1,
+    messageBytes: 32,
+    byDefault: false,
+  },
+  {
+    id: 'xhr-streaming-64k',
+    title: 'xhr-streaming + xhr_send, 64 KiB echo, 10 sessions',
+    transport: 'xhr-streaming',
+    kind: 'echo',
+    sessions: 10,
+    inFlight: 1,
+    messageBytes: 64 * 1024,
+    byDefault: false,
+  },
+  {
+    id: 'xhr-streaming-open-close',
+    title: 'xhr-streaming session setup, 10 at a time',
+    transport: 'xhr-streaming',
+    kind: 'open-close',
+    sessions: 10,
+    inFlight: 0,
+    messageBytes: 0,
+    byDefault: false,
+  },
+  {
+    id: 'xhr-streaming-idle-memory',
+    title: 'xhr-streaming idle sessions, memory per session',
+    transport: 'xhr-streaming',
+    kind: 'idle-memory',
+    sessions: 2000,
+    inFlight: 0,
+    messageBytes: 0,
+    byDefault: false,
+  },
+];

@@ -1,0 +1,17 @@
+/**
+ * Target `ours-http`: sockjs-express on a plain Node http server through the sockjs-node
+ * compatible API, deployed the way sockjs-node is: `createServer().installHandlers()`.
+ */
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from '../../lib/index';
+import { ECHO_PATH, serve } from './serve';
+
+const echo = createServer({ sockjs_url: 'http://127.0.0.1/sockjs.js', log: () => undefined });
+echo.on('connection', (conn) => conn.on('data', (message: string) => conn.write(message)));
+
+const server = createHttpServer((_req, res) => {
+  res.statusCode = 404;
+  res.end();
+});
+echo.installHandlers(server, { prefix: ECHO_PATH });
+serve(server);
