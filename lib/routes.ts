@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { SockjsService } from './service';
 import type { TransportName } from './options';
 import type { SessionHandler, SessionRequest } from './transports/context';
@@ -131,6 +132,25 @@ export class RouteTable {
     if (handler === undefined) sendMethodNotAllowed(res, route.allow);
     else handler(request);
     return true;
+  }
+
+  /**
+   * A websocket upgrade with no app in front (sockjs-node compatible API): handed straight
+   * to the handshake when nothing needs an HTTP answer; false sends the caller down the
+   * general path (runUpgrade), which answers everything else.
+   */
+  upgradeDirectly(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, prefix: string): boolean {
+    const service = this.service;
+    if (req.method !== 'GET' || !service.options.transports.has('websocket')) return false;
+    const queryStart = path.indexOf('?');
+    const pathname = queryStart === -1 ? path : path.slice(0, queryStart);
+    const raw = pathname === '/websocket';
+    if (!raw) {
+      const match = SESSION_PATH.exec(pathname);
+      if (match === null || match[3] !== 'websocket') return false;
+    }
+    if (service.options.origins !== null && !originAllowed(service.options, req)) return false;
+    return service.upgradeDirectly(req, socket, head, raw, prefix);
   }
 
   /** Whether the service holds a session with this id (the fast path serves only those). */

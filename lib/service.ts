@@ -8,7 +8,8 @@ import { TrafficCounters } from './session/traffic';
 import type { ConnectionProtocol } from './transports/receiver';
 import { ReadyState } from './session/ready-state';
 import type { Receiver } from './transports/receiver';
-import { setJsessionid } from './http/cookie';
+import { jsessionidCookie, setJsessionid } from './http/cookie';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SessionRequest } from './transports/context';
 import { WebsocketReceiver } from './transports/websocket';
@@ -188,17 +189,46 @@ export class SockjsService implements SessionHost {
     }
     this.setCookie(req, res);
     const cookies = res.getHeader('set-cookie');
-    if (cookies !== undefined) {
-      const list = Array.isArray(cookies) ? cookies : [String(cookies)];
-      this.handshakeHeaders.set(
-        req,
-        list.map((cookie) => 'Set-Cookie: ' + cookie),
-      );
-    }
-    this.websocketServer().handleUpgrade(req, context.socket, context.head, (ws) =>
-      this.websocketOpened(ws, req, raw, request.prefix),
-    );
+    const extra =
+      cookies === undefined
+        ? null
+        : (Array.isArray(cookies) ? cookies : [String(cookies)]).map((c) => 'Set-Cookie: ' + c);
+    this.handshake(req, context.socket, context.head, raw, request.prefix, extra);
     return true;
+  }
+
+  /**
+   * The websocket handshake without any HTTP response object, for upgrades no app sits in
+   * front of (the sockjs-node compatible API). False when the request needs an HTTP answer
+   * or a `(req, res)` cookie function: the caller takes the general path then.
+   */
+  upgradeDirectly(req: IncomingMessage, socket: Duplex, head: Buffer, raw: boolean, prefix: string): boolean {
+    const cookieRule = this.options.jsessionid;
+    if (
+      this.closing !== null ||
+      this.openSessions >= this.options.maxSessions ||
+      req.headers['sec-websocket-version'] !== '13' ||
+      typeof cookieRule === 'function'
+    ) {
+      return false;
+    }
+    const extra = cookieRule === false ? null : ['Set-Cookie: ' + jsessionidCookie(cookieRule, req)];
+    this.handshake(req, socket, head, raw, prefix, extra);
+    return true;
+  }
+
+  private handshake(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    raw: boolean,
+    prefix: string,
+    extraHeaders: string[] | null,
+  ): void {
+    if (extraHeaders !== null) this.handshakeHeaders.set(req, extraHeaders);
+    this.websocketServer().handleUpgrade(req, socket, head, (ws) =>
+      this.websocketOpened(ws, req, raw, prefix),
+    );
   }
 
   private websocketServer(): WebSocketServer {

@@ -202,6 +202,25 @@ describe('sockjs-node compatible API', () => {
       }
     });
 
+    it('sets JSESSIONID on the 101 of a websocket with no Express app', async () => {
+      const http = createServer(answer('app'));
+      echo(sockjs.createServer({ ...quiet, jsessionid: true })).installHandlers(http, { prefix: '/echo' });
+      const running = await listen(http);
+      try {
+        const ws = new WebSocket(`ws://127.0.0.1:${running.port}/echo/000/${randomUUID()}/websocket`, {
+          headers: { Cookie: 'JSESSIONID=sticky1' },
+        });
+        const cookie = await new Promise<string | string[] | undefined>((resolve, reject) => {
+          ws.on('upgrade', (res) => resolve(res.headers['set-cookie']));
+          ws.on('error', reject);
+        });
+        ws.terminate();
+        assert.deepEqual(cookie, ['JSESSIONID=sticky1; path=/']);
+      } finally {
+        await running.close();
+      }
+    });
+
     it('puts base_url into info, where sockjs-client takes its transport URL from', async () => {
       const http = createServer(answer('app'));
       sockjs.createServer({ ...quiet, base_url: 'https://sockets.example.com/echo' }).installHandlers(http, {

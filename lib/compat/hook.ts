@@ -50,7 +50,9 @@ export function install(server: AnyServer, mount: Mount, owner: object): void {
     const url = req.url ?? '/';
     const match = mount.pattern.exec(pathOf(url));
     if (match === null) return false;
-    runUpgrade(req, socket, head, false, (res) => serve(req, res, url, match[0]));
+    const base = match[0];
+    if (mount.routes.upgradeDirectly(req, socket, head, url.slice(base.length), base)) return true;
+    runUpgrade(req, socket, head, false, (res) => serve(req, res, url, base));
     return true;
   };
   interceptRequests(server, request);

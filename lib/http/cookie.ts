@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse } from 'cookie';
-import type { NormalizedOptions } from '../options';
+import type { JsessionidCookieOptions, NormalizedOptions } from '../options';
 
 /** RFC 6265 cookie-octets: a value we can put back into a header unchanged. */
 const COOKIE_VALUE = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/;
@@ -21,6 +21,14 @@ export function setJsessionid(options: NormalizedOptions, req: IncomingMessage, 
     rule(req, res);
     return;
   }
+  appendSetCookie(res, jsessionidCookie(rule, req));
+}
+
+/** The Set-Cookie value for the `true` and cookie-attributes forms of the option. */
+export function jsessionidCookie(
+  rule: true | Readonly<JsessionidCookieOptions>,
+  req: IncomingMessage,
+): string {
   let value = 'dummy';
   const header = req.headers.cookie;
   if (header) {
@@ -33,7 +41,7 @@ export function setJsessionid(options: NormalizedOptions, req: IncomingMessage, 
     if (rule.secure === true) cookie += '; Secure';
     if (rule.httpOnly === true) cookie += '; HttpOnly';
   }
-  appendSetCookie(res, cookie);
+  return cookie;
 }
 
 function appendSetCookie(res: ServerResponse, cookie: string): void {
