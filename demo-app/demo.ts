@@ -10,7 +10,9 @@ import {
   type SockjsOptions,
   type SockjsRouter,
 } from '../lib/index';
-import { createChatRoom } from './chat';
+import { createBroker, type Broker } from '../lib/redis/index';
+import { createChatRoom, type ChatCluster } from './chat';
+import { connectRedis, Roster, type DemoRedis } from './cluster/redis';
 
 /** The port `npm start` uses when PORT is not set. */
 export const DEFAULT_PORT = 8080;
@@ -35,12 +37,33 @@ export interface DemoOptions {
   readonly heartbeatDelay?: number;
   /** Passed to both services. @default the library's (NODE_DEBUG=sockjs) */
   readonly log?: LogFunction;
+  /**
+   * Name of this process when several run side by side: chat members and `/stats` show it.
+   * @default none
+   */
+  readonly instance?: string;
+  /**
+   * A Redis URL (`redis://host:port`): the chat room then spans every demo process using
+   * the same Redis, through sockjs-express/redis.
+   * @default none (one room per process)
+   */
+  readonly redisUrl?: string;
+  /**
+   * With `redisUrl`: requests of sessions another process holds are forwarded to it, so a
+   * balancer need not be sticky.
+   * @default false
+   */
+  readonly forward?: boolean;
+  /** Set the JSESSIONID cookie on both services (cookie-sticky balancers). @default false */
+  readonly jsessionid?: boolean;
 }
 
 /** What `GET /stats` answers: `stats()` of each service. */
 export interface DemoStats {
   readonly chat: ServiceStats;
   readonly echo: ServiceStats;
+  /** The process that answered (`instance` option), or null. */
+  readonly instance: string | null;
 }
 
 /** A running demo. */
@@ -54,6 +77,10 @@ export interface Demo {
   readonly chat: SockjsRouter;
   /** The echo service: every message comes back to its sender. */
   readonly echo: SockjsRouter;
+  /** The `instance` option, or null. */
+  readonly instance: string | null;
+  /** The broker linking the processes' chat rooms, with `redisUrl`; else null. */
+  readonly broker: Broker | null;
   /** Stops listening and cuts every open connection. */
   close(): Promise<void>;
 }
@@ -68,11 +95,27 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const port = options.port ?? DEFAULT_PORT;
   const crossOrigin = options.crossOrigin ?? false;
   const servers: Server[] = [];
+  const instance = options.instance ?? null;
+  let redis: DemoRedis | null = null;
+  let broker: Broker | null = null;
+  let roster: Roster | null = null;
   const close = async (): Promise<void> => {
     await Promise.all(servers.map(stop));
+    await broker?.close();
+    await roster?.close();
+    await redis?.close();
   };
 
   try {
+    // Redis first: once a server listens, nothing may await before its app is in place.
+    let cluster: ChatCluster | undefined;
+    if (options.redisUrl !== undefined) {
+      redis = await connectRedis(options.redisUrl);
+      broker = await createBroker({ redis: redis.client, channel: 'demo', log: options.log });
+      roster = new Roster(redis.client, instance ?? broker.id);
+      cluster = { broker, roster, instance: instance ?? broker.id };
+    }
+
     const pageServer = await listen(servers, port, options.host);
     const servicesServer = crossOrigin
       ? await listen(servers, options.servicesPort ?? (port === 0 ? 0 : port + 1), options.host)
@@ -88,19 +131,24 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       disconnectDelay: options.disconnectDelay,
       heartbeatDelay: options.heartbeatDelay,
       log: options.log,
+      jsessionid: options.jsessionid,
     };
-    const chat = createChatRoom(serviceOptions);
+    const chat = createChatRoom(serviceOptions, cluster, instance);
     const echo = sockjsMiddleware(serviceOptions);
     echo.on('connection', (conn) => {
       conn.on('data', (message) => conn.write(message));
     });
+    if (broker !== null && options.forward === true) {
+      broker.forward(chat);
+      broker.forward(echo);
+    }
 
     const servicesApp = express();
     servicesApp.use(clientScript());
     servicesApp.get('/stats', (_req, res) => {
       // Read-only numbers, fetched by the page from another origin in cross-origin mode.
       res.set({ 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' });
-      const stats: DemoStats = { chat: chat.stats(), echo: echo.stats() };
+      const stats: DemoStats = { chat: chat.stats(), echo: echo.stats(), instance };
       res.json(stats);
     });
     servicesApp.use('/chat', chat);
@@ -121,7 +169,16 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     attachUpgrade(servicesServer);
     if (crossOrigin) servicesServer.on('request', servicesApp);
 
-    return { url: `${pageOrigin}/`, servicesUrl: servicesOrigin, crossOrigin, chat, echo, close };
+    return {
+      url: `${pageOrigin}/`,
+      servicesUrl: servicesOrigin,
+      crossOrigin,
+      chat,
+      echo,
+      instance,
+      broker,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -1,15 +1,24 @@
-// Writes dist/index.mjs: an ES module entry that re-exports the CommonJS build by name,
-// so `import { sockjs } from 'sockjs-express'` and `require('sockjs-express')` share one
-// instance of the code.
+// Writes the ES module entries (dist/index.mjs, dist/redis/index.mjs): each re-exports its
+// CommonJS build by name, so `import { sockjs } from 'sockjs-express'` and
+// `require('sockjs-express')` share one instance of the code.
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
-const names = Object.keys(require('../dist/index.js')).filter((name) => name !== '__esModule');
-const lines = [
-  "import cjs from './index.js';",
-  ...names.map((name) => `export const ${name} = cjs.${name};`),
-  'export default cjs;',
-  '',
+
+/** The entries of package.json "exports", as CommonJS file and ES module file under dist/. */
+const ENTRIES = [
+  { cjs: '../dist/index.js', esm: '../dist/index.mjs' },
+  { cjs: '../dist/redis/index.js', esm: '../dist/redis/index.mjs' },
 ];
-writeFileSync(new URL('../dist/index.mjs', import.meta.url), lines.join('\n'));
+
+for (const entry of ENTRIES) {
+  const names = Object.keys(require(entry.cjs)).filter((name) => name !== '__esModule');
+  const lines = [
+    "import cjs from './index.js';",
+    ...names.map((name) => `export const ${name} = cjs.${name};`),
+    'export default cjs;',
+    '',
+  ];
+  writeFileSync(new URL(entry.esm, import.meta.url), lines.join('\n'));
+}

@@ -92,7 +92,7 @@
     from.textContent = who(event.from);
     const via = document.createElement('span');
     via.className = 'via';
-    via.textContent = event.from.transport;
+    via.textContent = event.from.transport + (event.from.server ? ' · ' + event.from.server : '');
     const time = document.createElement('time');
     const at = new Date(event.at);
     time.dateTime = at.toISOString();
@@ -121,7 +121,7 @@
       name.textContent = who(member);
       const via = document.createElement('span');
       via.className = 'via';
-      via.textContent = member.transport;
+      via.textContent = member.transport + (member.server ? ' · ' + member.server : '');
       item.append(name, via);
       list.appendChild(item);
     }
@@ -132,12 +132,20 @@
       case 'welcome':
         demo.me = event.you;
         $('me').textContent = event.you.name;
+        if (event.server) {
+          // Several demo processes behind a balancer: which one holds this connection.
+          $('server').textContent = event.server;
+          $('server').hidden = false;
+          $('server-label').hidden = false;
+        }
         members.clear();
         for (const member of event.members) members.set(member.name, member);
         renderMembers();
         notice('You joined as ' + event.you.name + '.');
         break;
       case 'join':
+        // With several processes the room announces everyone, newcomers included.
+        if (demo.me !== null && event.member.name === demo.me.name) break;
         members.set(event.member.name, event.member);
         renderMembers();
         notice(event.member.name + ' joined over ' + event.member.transport + '.');
@@ -259,6 +267,7 @@
   }
 
   function renderStats(stats) {
+    $('stats-instance').textContent = stats.instance ? '(' + stats.instance + ')' : '';
     const byTransport = {};
     for (const service of ['chat', 'echo']) {
       const s = stats[service];

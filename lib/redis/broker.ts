@@ -68,8 +68,8 @@ export interface Broker {
   /** Sends `message` to the members of `group` on every process; resolves like `publish()`. */
   publishTo(group: string, message: string): Promise<number>;
   /**
-   * Adds a connection to a group (it is tracked too). Resolves once messages published to
-   * the group from now on reach it.
+   * Adds a connection to a group. Resolves once messages published to the group from now
+   * on reach it.
    */
   join(connection: Connection, group: string): Promise<void>;
   /** Removes a connection from a group; closed connections leave their groups by themselves. */
@@ -186,11 +186,11 @@ class RedisBroker implements Broker, ForwardHost {
     return `${this.settings.channel}:session:${prefix}/${sessionId}`;
   }
 
-  publish(message: string): Promise<number> {
+  async publish(message: string): Promise<number> {
     return this.publishOn(this.allChannel, checkMessage(message));
   }
 
-  publishTo(group: string, message: string): Promise<number> {
+  async publishTo(group: string, message: string): Promise<number> {
     return this.publishOn(this.groupPrefix + checkGroup(group), checkMessage(message));
   }
 
@@ -238,7 +238,7 @@ class RedisBroker implements Broker, ForwardHost {
     checkGroup(group);
     if (this.closing !== null) throw new Error('sockjs-express/redis: the broker is closed');
     if (connection.readyState > ReadyState.OPEN) return;
-    this.track(connection);
+    this.watch(connection);
     let groups = this.memberships.get(connection);
     if (groups === undefined) {
       groups = new Set();
@@ -274,14 +274,21 @@ class RedisBroker implements Broker, ForwardHost {
   }
 
   private track(connection: Connection): void {
-    if (this.tracked.has(connection) || connection.readyState > ReadyState.OPEN) return;
+    if (connection.readyState > ReadyState.OPEN) return;
+    this.watch(connection);
     this.tracked.add(connection);
+  }
+
+  /** Forgets a connection, and takes it out of its groups, when it closes. */
+  private watch(connection: Connection): void {
+    if (this.untrackOnClose.has(connection)) return;
     const untrack = (): void => this.untrack(connection);
     this.untrackOnClose.set(connection, untrack);
     connection.once('close', untrack);
   }
 
   private untrack(connection: Connection): void {
+    this.untrackOnClose.delete(connection);
     this.tracked.delete(connection);
     const groups = this.memberships.get(connection);
     if (groups === undefined) return;
@@ -316,9 +323,14 @@ class RedisBroker implements Broker, ForwardHost {
       this.forwarding.clear();
       await this.forwarder.close();
     }
-    for (const connection of this.tracked) {
+    const watched = new Set([
+      ...this.tracked,
+      ...[...this.groups.values()].flatMap((members) => [...members]),
+    ]);
+    for (const connection of watched) {
       const untrack = this.untrackOnClose.get(connection);
       if (untrack !== undefined) connection.off('close', untrack);
+      this.untrackOnClose.delete(connection);
     }
     this.tracked.clear();
     this.groups.clear();
