@@ -338,3 +338,35 @@ describe('service.close()', () => {
     assert.match(output, /closed with 3 sessions open/);
   });
 });
+
+describe('a connection cut in the middle of a stream', () => {
+  it('is logged through log and ends that one session, nothing else', async () => {
+    const lines: string[] = [];
+    const running = await start(
+      { log: (severity, message) => lines.push(`${severity}: ${message}`) },
+      () => undefined,
+    );
+    try {
+      const first = await stream('POST', `${running.base}/000/${randomUUID()}/xhr_streaming`);
+      const second = await stream('POST', `${running.base}/000/${randomUUID()}/xhr_streaming`);
+      await first.read();
+      await first.read();
+      await second.read();
+      await second.read();
+      await until(() => running.connections.length === 2, 1000, 'two connections');
+      const [cut, healthy] = running.connections;
+      first.connection.close();
+      await until(() => cut.readyState === 3, 1000, 'the cut session to close');
+      assert.ok(
+        lines.some((line) => /^debug: xhr-streaming connection gone/.test(line)),
+        JSON.stringify(lines),
+      );
+      assert.equal(healthy.readyState, 1);
+      healthy.write('still here');
+      assert.equal(await second.read(), 'a["still here"]\n');
+      second.close();
+    } finally {
+      await running.server.close();
+    }
+  });
+});

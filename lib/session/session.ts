@@ -22,6 +22,8 @@ export interface SessionHost {
   readonly highWaterMark: number;
   /** Announces a new connection to the application. */
   connectionOpened(connection: Connection): void;
+  /** The service's `log` option. */
+  log(severity: 'debug' | 'info' | 'error', message: string): void;
   /** A session has closed (its `close` is emitted now); it may still be remembered. */
   sessionClosed(session: Session): void;
   /** Forgets a session; called once, when its id may be used again. */
@@ -241,6 +243,12 @@ export class Session implements ReceiverOwner {
 
   receiverLost(receiver: Receiver): void {
     if (this.receiver === receiver) this.detach(receiver);
+    if (this.readyState === ReadyState.OPEN) {
+      this.host.log(
+        'debug',
+        `${receiver.protocol} connection gone (client closed or network cut); its session closes`,
+      );
+    }
     if (this.closingFrame === null) {
       this.closingFrame = INTERRUPTED_FRAME;
       this.closeCode = 1002;
