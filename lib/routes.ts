@@ -5,6 +5,7 @@ import type { TransportName } from './options';
 import type { SessionHandler, SessionRequest } from './transports/context';
 import { sendMethodNotAllowed, sendText } from './http/respond';
 import { originAllowed } from './http/origin';
+import { upgradeContext } from './upgrade';
 import {
   greeting,
   iframe,
@@ -129,8 +130,12 @@ export class RouteTable {
     const route = this.sessionRoutes.get(transport);
     if (route === undefined) return false;
     const handler = route.methods[method];
-    if (handler === undefined) sendMethodNotAllowed(res, route.allow);
-    else handler(request);
+    if (handler === undefined) {
+      sendMethodNotAllowed(res, route.allow);
+      return true;
+    }
+    upgradeContext(req)?.answerOverHttp();
+    handler(request);
     return true;
   }
 

@@ -11,6 +11,12 @@ export interface UpgradeContext {
   readonly claimed: boolean;
   /** Called by the service that takes the request. */
   claim(): void;
+  /**
+   * Called by a route that answers over plain HTTP (a poll or a stream sent with upgrade
+   * headers): the response is tied to the socket at once, so the client's close is noticed
+   * even before anything is written.
+   */
+  answerOverHttp(): void;
 }
 
 const UPGRADE = Symbol('sockjs.upgrade');
@@ -87,6 +93,10 @@ export function runUpgrade(
       (this as { claimed: boolean }).claimed = true;
       // The dispatch timeout would otherwise keep the request alive after the handshake.
       if (timer !== null) clearTimeout(timer);
+    },
+    answerOverHttp() {
+      (this as { claimed: boolean }).claimed = true;
+      decide();
     },
   };
   (req as UpgradeRequest)[UPGRADE] = context;

@@ -165,6 +165,21 @@ describe('sockjsMiddleware', () => {
       });
     }
 
+    it('answers Broken JSON encoding to a deeply nested JSON body express.json() parsed', async () => {
+      const path = `${server.url}/echo/000/${randomUUID()}`;
+      await POST(`${path}/xhr`);
+      const nested = '['.repeat(5000) + ']'.repeat(5000);
+      for (const body of [nested, '[["a"]]', '{"a":"b"}']) {
+        const r = await POST(`${path}/xhr_send`, { body, headers: { 'Content-Type': 'application/json' } });
+        assert.deepEqual([r.status, r.body], [500, 'Broken JSON encoding.'], body.slice(0, 20));
+      }
+      assert.equal(
+        (await POST(`${path}/xhr_send`, { body: '["ok"]', headers: { 'Content-Type': 'application/json' } }))
+          .status,
+        204,
+      );
+    });
+
     it('still reads urlencoded jsonp_send bodies', async () => {
       const path = `${server.url}/echo/000/${randomUUID()}`;
       assert.equal((await GET(`${path}/jsonp?c=cb`)).body, '/**/cb("o");\r\n');

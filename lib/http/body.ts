@@ -12,6 +12,9 @@ export class BodyError extends Error {
   }
 }
 
+/** A body another middleware parsed into something that is no array of strings. */
+const NOT_MESSAGES = '{"not":"a JSON array of strings"}';
+
 /** What body-parser style middleware (express.json/text/raw/urlencoded) leaves on req. */
 interface ParsedRequest extends IncomingMessage {
   body?: unknown;
@@ -28,13 +31,17 @@ function preParsedBody(req: ParsedRequest, formField: string | undefined): strin
   if (body === undefined || body === null) return '';
   if (typeof body === 'string') return body;
   if (Buffer.isBuffer(body)) return body.toString('utf8');
-  if (Array.isArray(body)) return JSON.stringify(body);
+  // Only a flat array of strings is a valid payload; anything else (however deeply nested:
+  // never stringified back) becomes text that fails to decode, so it is answered 500
+  // "Broken JSON encoding." like the same body read by us.
+  if (Array.isArray(body))
+    return body.every((item) => typeof item === 'string') ? JSON.stringify(body) : NOT_MESSAGES;
   if (typeof body === 'object') {
     if (formField !== undefined) {
       const field = (body as Record<string, unknown>)[formField];
       return typeof field === 'string' ? `${formField}=${encodeURIComponent(field)}` : '';
     }
-    return Object.keys(body).length === 0 ? '' : JSON.stringify(body);
+    return Object.keys(body).length === 0 ? '' : NOT_MESSAGES;
   }
   return String(body);
 }
