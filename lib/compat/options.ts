@@ -28,7 +28,7 @@ export interface CompatServerOptions extends SockjsOptions {
 /** Per-installation overrides, as in `installHandlers(server, { prefix })`. */
 export type HandlerOptions = Partial<CompatServerOptions>;
 
-/** sockjs-node's default: every log line printed, like console.log(line). */
+/** sockjs-node's default: every log line printed to standard output, as sockjs-node did. */
 export const printLine: LogFunction = (_severity, message) => {
   process.stdout.write(format(message) + '\n');
 };

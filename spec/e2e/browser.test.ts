@@ -6,7 +6,7 @@
  * between two pages on different transports, and the screenshot the README shows.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -14,24 +14,10 @@ import type { Connection, ConnectionProtocol, SockjsRouter } from '../../lib';
 import { BYE_CODE, BYE_COMMAND, BYE_REASON } from '../../demo-app/chat';
 import { startDemo, type Demo } from '../../demo-app/demo';
 import { until } from '../helpers/server';
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_SKIP_REASON } from '../helpers/chromium';
 import { within } from '../helpers/sockjs-client';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** Why every test here is skipped, or undefined when Chromium is there to run them. */
-const SKIP_REASON = existsSync(CHROMIUM)
-  ? undefined
-  : `Chromium is not installed (${CHROMIUM}), so the browser tests are skipped: apt-get install chromium`;
+const SKIP_REASON = CHROMIUM_SKIP_REASON;
 
 const ROOT = join(__dirname, '..', '..', '..');
 const OUTPUT_DIR = join(ROOT, 'test-output');

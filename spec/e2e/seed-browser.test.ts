@@ -5,28 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { until } from '../helpers/server';
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_SKIP_REASON } from '../helpers/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SKIP_REASON = existsSync(CHROMIUM)
-  ? undefined
-  : `Chromium is not installed (${CHROMIUM}), so the browser tests are skipped: apt-get install chromium`;
+const SKIP_REASON = CHROMIUM_SKIP_REASON;
 const STEP_TIMEOUT_MS = 15_000;
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'spec', 'fixtures');

@@ -6,8 +6,8 @@
  * jsonp-polling, whose frames are relayed with their callbacks.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_SKIP_REASON } from '../helpers/chromium';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DOCUMENTED_HEARTBEAT_MS, documentedConfig, haproxyConfig } from '../../demo-app/cluster/configs';
 import {
@@ -22,13 +22,9 @@ import {
 } from '../../demo-app/cluster/processes';
 import { requireBinary } from '../helpers/cluster';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'];
 const haproxy = requireBinary('haproxy', 'haproxy');
 const redisServer = requireBinary('redis-server', 'redis-server');
-const skip = existsSync(CHROMIUM)
-  ? haproxy.skip || redisServer.skip
-  : `Chromium is not installed (${CHROMIUM}; Debian package chromium)`;
+const skip = CHROMIUM_SKIP_REASON ?? (haproxy.skip || redisServer.skip);
 
 /**
  * The browser transports sockjs-client in Node does not have (the Node specs cover the
