@@ -62,6 +62,13 @@ const SESSION_ROUTES: Readonly<Record<string, SessionRoute>> = {
 const SESSION_PATH = /^\/([^/.]+)\/([^/.]+)\/([a-z_]+)$/;
 const IFRAME_PATH = /^\/iframe[0-9a-z._-]*\.html$/;
 
+/** `BASE/websocket` is raw, `BASE/<server>/<session>/websocket` framed; anything else null. */
+function websocketKind(pathname: string): 'raw' | 'framed' | null {
+  if (pathname === '/websocket') return 'raw';
+  const match = SESSION_PATH.exec(pathname);
+  return match !== null && match[3] === 'websocket' ? 'framed' : null;
+}
+
 /**
  * Answers every request under one service's base URL: our own small route table, so the
  * same code serves an Express mount and a plain `http.Server`.
@@ -113,20 +120,17 @@ export class RouteTable {
       return true;
     }
     const query = queryStart === -1 ? '' : path.slice(queryStart + 1);
-    if (pathname === '/websocket') {
+    const websocket = websocketKind(pathname);
+    if (websocket !== null) {
       if (!service.options.transports.has('websocket')) return false;
-      this.websocketRequest({ service, req, res, sessionId: '', query, prefix }, true);
+      // Each websocket is its own session: the id in a framed URL names nothing.
+      this.websocketRequest({ service, req, res, sessionId: '', query, prefix }, websocket === 'raw');
       return true;
     }
     const match = SESSION_PATH.exec(pathname);
     if (match === null) return false;
     const transport = match[3];
     const request = { service, req, res, sessionId: match[2], query, prefix };
-    if (transport === 'websocket') {
-      if (!service.options.transports.has('websocket')) return false;
-      this.websocketRequest(request, false);
-      return true;
-    }
     const route = this.sessionRoutes.get(transport);
     if (route === undefined) return false;
     const handler = route.methods[method];
@@ -148,14 +152,10 @@ export class RouteTable {
     const service = this.service;
     if (req.method !== 'GET' || !service.options.transports.has('websocket')) return false;
     const queryStart = path.indexOf('?');
-    const pathname = queryStart === -1 ? path : path.slice(0, queryStart);
-    const raw = pathname === '/websocket';
-    if (!raw) {
-      const match = SESSION_PATH.exec(pathname);
-      if (match === null || match[3] !== 'websocket') return false;
-    }
+    const websocket = websocketKind(queryStart === -1 ? path : path.slice(0, queryStart));
+    if (websocket === null) return false;
     if (service.options.origins !== null && !originAllowed(service.options, req)) return false;
-    return service.upgradeDirectly(req, socket, head, raw, prefix);
+    return service.upgradeDirectly(req, socket, head, websocket === 'raw', prefix);
   }
 
   /** Whether the service holds a session with this id (the fast path serves only those). */
@@ -165,9 +165,9 @@ export class RouteTable {
 
   /** Whether a path is one this service answers (for refusing it without saying more). */
   private isOurs(pathname: string): boolean {
-    if (pathname === '/info' || pathname === '/websocket' || IFRAME_PATH.test(pathname)) return true;
+    if (pathname === '/info' || IFRAME_PATH.test(pathname) || websocketKind(pathname) !== null) return true;
     const match = SESSION_PATH.exec(pathname);
-    return match !== null && (match[3] === 'websocket' || this.sessionRoutes.has(match[3]));
+    return match !== null && this.sessionRoutes.has(match[3]);
   }
 
   private websocketRequest(request: SessionRequest, raw: boolean): void {

@@ -53,13 +53,14 @@ export class ResponseReceiver implements Receiver {
   sendFrame(frame: string): void {
     if (this.ended) return;
     const data = this.format.frame(frame, this.callback);
-    this.budget -= Buffer.byteLength(data);
+    const size = Buffer.byteLength(data);
+    this.budget -= size;
     if (!this.started && this.budget <= 0) {
       // A poll: the whole answer is this frame, sent with Content-Length.
       this.started = true;
       this.ended = true;
       const headers = this.headers();
-      headers['Content-Length'] = Buffer.byteLength(data);
+      headers['Content-Length'] = size;
       this.res.writeHead(200, headers);
       this.res.end(data);
       this.notifyDone();
