@@ -250,7 +250,12 @@ export class SockjsService implements SessionHost {
     const receiver = new WebsocketReceiver(req, ws, raw, this);
     this.websockets.add(receiver);
     if (this.sweepTimer === null) {
-      this.sweepTimer = setInterval(sweepDeadPeers, this.heartbeatDelay, this.websockets);
+      this.sweepTimer = setInterval(
+        sweepDeadPeers,
+        this.heartbeatDelay / 2,
+        this.websockets,
+        this.heartbeatDelay,
+      );
       this.sweepTimer.unref();
     }
     receiver.session = this.receiveAlone(prefix, receiver);
@@ -306,16 +311,21 @@ export class SockjsService implements SessionHost {
 }
 
 /**
- * Dead-peer detection for every websocket of a service with one timer: a socket that did
- * not answer the previous ping is terminated, the others are pinged again.
+ * Dead-peer detection for every websocket of a service with one timer: a socket that has
+ * not answered a ping for `heartbeatDelay` is terminated. Idle sockets are pinged with
+ * their heartbeats (see WebsocketReceiver.sendHeartbeat); the sweep pings the others, those
+ * busy enough never to need a heartbeat, and raw websockets, which have none.
  */
-function sweepDeadPeers(receivers: Set<WebsocketReceiver>): void {
+function sweepDeadPeers(receivers: Set<WebsocketReceiver>, heartbeatDelay: number): void {
+  const now = Date.now();
+  // Past a heartbeat period and its clock's lateness (a quarter period at most): a socket
+  // whose heartbeats ping it is never pinged twice.
+  const pingAfter = heartbeatDelay * 1.5;
   for (const receiver of receivers) {
-    if (!receiver.alive) {
-      receiver.terminate();
-      continue;
+    if (receiver.pingedAt !== 0) {
+      if (now - receiver.pingedAt >= heartbeatDelay) receiver.terminate();
+    } else if (now - receiver.lastPingAt >= pingAfter) {
+      receiver.ping(now);
     }
-    receiver.alive = false;
-    receiver.ws.ping();
   }
 }

@@ -173,6 +173,33 @@ describe('session life cycle', () => {
     }
   });
 
+  it('expires on time when the disconnect deadline comes before the heartbeat it replaced', async () => {
+    const app = express();
+    const quick = sockjsMiddleware({ heartbeatDelay: 2000, disconnectDelay: 100 });
+    let conn: Connection | null = null;
+    let closedAt = 0;
+    quick.on('connection', (c) => {
+      conn = c;
+      c.on('close', () => (closedAt = Date.now()));
+    });
+    app.use('/q', quick);
+    const local = await listen(app);
+    try {
+      const path = `${local.url}/q/000/${randomUUID()}`;
+      assert.equal((await POST(`${path}/xhr`)).body, 'o\n');
+      // A poll waits with its heartbeat 2 s away; answering it leaves 100 ms to the next.
+      const poll = POST(`${path}/xhr`);
+      await delay(50);
+      (conn as Connection | null)?.write('answer');
+      assert.equal((await poll).body, 'a["answer"]\n');
+      // Well before the 2 s the heartbeat was filed for.
+      await until(() => closedAt !== 0, 1000, 'the session to expire');
+      assert.equal(quick[SERVICE].sessions.size, 0);
+    } finally {
+      await local.close();
+    }
+  });
+
   it('forgets sessions: the store is empty once every session expired', async () => {
     await delay(DISCONNECT + 200);
     assert.equal(service[SERVICE].sessions.size, 0);

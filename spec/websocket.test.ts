@@ -259,6 +259,111 @@ describe('websocket transports', () => {
     });
   });
 
+  describe('dead peers', () => {
+    /** An open framed websocket that answers no ping, and the server's side of it. */
+    async function silentPeer() {
+      const url = `${server.url.replace('http', 'ws')}/echo/000/${randomUUID()}/websocket`;
+      const ws = new WebSocket(url, { autoPong: false });
+      ws.on('error', () => undefined);
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      await until(() => seen.length > 0 && seen[seen.length - 1].readyState === 1, 1000, 'open');
+      return { ws, conn: seen[seen.length - 1] };
+    }
+
+    it('pings an idle peer with each heartbeat, once, in the same write', async () => {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/echo/000/${randomUUID()}/websocket`);
+      let pings = 0;
+      const heartbeats: number[] = [];
+      const chunks: Buffer[] = [];
+      ws.on('ping', () => pings++);
+      ws.on('message', (data) => {
+        if (String(data) === 'h') heartbeats.push(pings);
+      });
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      try {
+        await until(() => heartbeats.length >= 3, 2000, 'three heartbeats');
+        await delay(20);
+        // Every heartbeat came with exactly one ping, and the sweep added none.
+        assert.equal(pings, heartbeats.length);
+        // The `h` text frame and the ping frame, side by side in one chunk.
+        const both = Buffer.from([0x81, 0x01, 0x68, 0x89, 0x00]);
+        assert.ok(chunks.some((chunk) => chunk.includes(both)));
+      } finally {
+        ws.terminate();
+      }
+    });
+
+    it('pings with the heartbeat when permessage-deflate is in use too', async () => {
+      const app = express();
+      app.use(
+        '/deflate',
+        echoService({ heartbeatDelay: 100, websocketOptions: { perMessageDeflate: { threshold: 0 } } }),
+      );
+      const deflating = createServer(app);
+      attachUpgrade(deflating);
+      const local = await listen(deflating);
+      const ws = new WebSocket(`${local.url.replace('http', 'ws')}/deflate/000/${randomUUID()}/websocket`);
+      let pings = 0;
+      const heartbeats: number[] = [];
+      const echoed: string[] = [];
+      ws.on('ping', () => pings++);
+      ws.on('message', (data) => {
+        const frame = String(data);
+        if (frame === 'h') heartbeats.push(pings);
+        else if (frame.startsWith('a')) echoed.push(...(JSON.parse(frame.slice(1)) as string[]));
+      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          ws.once('open', () => resolve());
+          ws.once('error', reject);
+        });
+        assert.equal(ws.extensions, 'permessage-deflate');
+        await until(() => heartbeats.length >= 2, 2000, 'two heartbeats');
+        ws.send(JSON.stringify(['compressed both ways']));
+        await until(() => echoed.length === 1, 1000, 'the echo');
+        await delay(20);
+        assert.equal(pings, heartbeats.length);
+        assert.deepEqual(echoed, ['compressed both ways']);
+      } finally {
+        ws.terminate();
+        await local.close();
+      }
+    });
+
+    it('finds a dead peer that never goes idle', async () => {
+      const { ws, conn } = await silentPeer();
+      // Written more often than heartbeatDelay: no heartbeat ever carries a ping here.
+      const writer = setInterval(() => conn.write('busy'), 50);
+      try {
+        await until(() => closes.get(conn) === 1, 2000, 'the busy dead peer to be closed');
+      } finally {
+        clearInterval(writer);
+        ws.terminate();
+      }
+    });
+
+    it('keeps a peer that sends messages but answers no ping', async () => {
+      const { ws, conn } = await silentPeer();
+      const talker = setInterval(() => ws.send('["still here"]'), 60);
+      try {
+        await delay(1000);
+        assert.equal(closes.get(conn), 0);
+        assert.equal(conn.readyState, 1);
+      } finally {
+        clearInterval(talker);
+        ws.terminate();
+      }
+    });
+  });
+
   describe('raw (BASE/websocket)', () => {
     it('carries messages without framing', async () => {
       const ws = await WsClient.connect(`${server.url}/echo/websocket`);

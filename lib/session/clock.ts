@@ -1,21 +1,52 @@
-import type { Session } from './session';
+/** What the clock needs of a session: its deadline, where it is filed, what to call. */
+export interface Timed {
+  /** When it is due (ms since the epoch); 0 when nothing is pending. */
+  deadline: number;
+  /** The slot the clock filed it under; 0 when not filed. Kept by the clock alone. */
+  clockSlot: number;
+  timerFired(): void;
+}
 
 /**
- * Heartbeats and disconnect delays of every session of a service, on one timer. It ticks
- * every quarter of the shorter delay while any session waits on it, so a heartbeat or an
- * expiry comes at most a quarter of its delay late; writing a frame only moves a number.
+ * Heartbeats and disconnect delays of every session of a service, on one timer that ticks
+ * every quarter of the shorter delay while any session waits, so a heartbeat or an expiry
+ * comes at most a quarter of its delay late.
+ *
+ * Sessions are filed by deadline in slots of one tick each (a timing wheel), and a tick
+ * looks only at the slots that came due: the cost of a tick follows the sessions due, not
+ * the sessions open. A deadline that moves later (every frame written moves the heartbeat)
+ * is only a number; the session is filed again when its old slot comes round.
  */
 export class SessionClock {
-  private readonly waiting = new Set<Session>();
+  /** Slot number (deadline / tick, rounded up) -> the sessions filed there. */
+  private readonly slots = new Map<number, Set<Timed>>();
   private timer: NodeJS.Timeout | null = null;
   private readonly tickMs: number;
+  /** The first slot not yet looked at. */
+  private nextSlot = 0;
 
   constructor(heartbeatDelay: number, disconnectDelay: number) {
     this.tickMs = Math.max(5, Math.floor(Math.min(heartbeatDelay, disconnectDelay) / 4));
   }
 
-  add(session: Session): void {
-    this.waiting.add(session);
+  /** Files a session under its deadline, or earlier: when its deadline moved earlier. */
+  add(session: Timed): void {
+    if (session.deadline === 0) return;
+    if (this.timer === null) this.nextSlot = Math.floor(Date.now() / this.tickMs);
+    // Rounded up: a slot is looked at once its start has passed, so everything in it is due.
+    // Never behind the slots already looked at, or it would wait forever.
+    const slot = Math.max(Math.ceil(session.deadline / this.tickMs), this.nextSlot);
+    const filed = session.clockSlot;
+    // Filed at or before its deadline already: that slot will see it and file it again.
+    if (filed !== 0 && filed <= slot) return;
+    if (filed !== 0) this.slots.get(filed)?.delete(session);
+    let sessions = this.slots.get(slot);
+    if (sessions === undefined) {
+      sessions = new Set();
+      this.slots.set(slot, sessions);
+    }
+    sessions.add(session);
+    session.clockSlot = slot;
     if (this.timer === null) {
       this.timer = setInterval(() => this.tick(), this.tickMs);
       // Sessions alone never keep a process alive: once its server is closed, it may exit.
@@ -23,9 +54,15 @@ export class SessionClock {
     }
   }
 
-  delete(session: Session): void {
+  delete(session: Timed): void {
+    const filed = session.clockSlot;
+    if (filed === 0) return;
+    session.clockSlot = 0;
+    const sessions = this.slots.get(filed);
+    if (sessions === undefined) return;
+    sessions.delete(session);
     // The timer stops at its next tick once nothing waits: no timer churn per poll.
-    this.waiting.delete(session);
+    if (sessions.size === 0) this.slots.delete(filed);
   }
 
   /** Stops the timer now (shutdown). */
@@ -35,13 +72,22 @@ export class SessionClock {
   }
 
   private tick(): void {
-    if (this.waiting.size === 0) {
-      this.stop();
-      return;
-    }
     const now = Date.now();
-    for (const session of this.waiting) {
-      if (session.deadline !== 0 && session.deadline <= now) session.timerFired();
+    const due = Math.floor(now / this.tickMs);
+    while (this.nextSlot <= due && this.slots.size > 0) {
+      const slot = this.nextSlot++;
+      const sessions = this.slots.get(slot);
+      if (sessions === undefined) continue;
+      this.slots.delete(slot);
+      for (const session of sessions) {
+        session.clockSlot = 0;
+        if (session.deadline === 0) continue;
+        if (session.deadline <= now) session.timerFired();
+        // Not due after all (its deadline moved), or due again (a heartbeat sent).
+        if (session.deadline !== 0 && session.clockSlot === 0) this.add(session);
+      }
     }
+    this.nextSlot = due + 1;
+    if (this.slots.size === 0) this.stop();
   }
 }

@@ -55,6 +55,8 @@ export class Session implements ReceiverOwner {
   private closeReason = '';
   /** When the pending heartbeat or disconnect is due (ms since the epoch); 0 when none. */
   deadline = 0;
+  /** @internal Where the service's SessionClock filed this session; the clock's alone. */
+  clockSlot = 0;
   private timerIsHeartbeat = false;
   /** The application has seen `connection`; only then does it get `close`. */
   private announced = false;
@@ -269,7 +271,8 @@ export class Session implements ReceiverOwner {
         return;
       }
       const deadline = this.deadline;
-      receiver.sendFrame(HEARTBEAT_FRAME);
+      if (receiver.sendHeartbeat !== undefined) receiver.sendHeartbeat();
+      else receiver.sendFrame(HEARTBEAT_FRAME);
       if (this.receiver === receiver && this.deadline === deadline) {
         this.deadline = Date.now() + this.host.heartbeatDelay;
       }
@@ -323,16 +326,14 @@ export class Session implements ReceiverOwner {
 
   private startTimer(heartbeat: boolean): void {
     this.timerIsHeartbeat = heartbeat;
-    const wasIdle = this.deadline === 0;
     this.deadline = Date.now() + (heartbeat ? this.host.heartbeatDelay : this.host.disconnectDelay);
-    if (wasIdle) this.host.clock.add(this);
+    // Files it, or files it earlier when a disconnect deadline replaced a later heartbeat.
+    this.host.clock.add(this);
   }
 
   private clearTimer(): void {
-    if (this.deadline !== 0) {
-      this.deadline = 0;
-      this.host.clock.delete(this);
-    }
+    this.deadline = 0;
+    this.host.clock.delete(this);
   }
 
   /** @internal */

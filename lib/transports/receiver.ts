@@ -43,5 +43,7 @@ export interface Receiver {
    * are; framed ones leave these out and get frames.
    */
   sendMessages?(messages: readonly string[]): void;
+  /** A heartbeat, where the transport has more to do than write the `h` frame. */
+  sendHeartbeat?(): void;
   sendClose?(code: number, reason: string): void;
 }
