@@ -113,10 +113,14 @@ describe(
       }
       // Round robin really spread the requests: every process took a share.
       const afterwards = await requestsByServer(statsUrl);
-      for (const instance of instances) {
-        const taken = (afterwards.get(instance.name) ?? 0) - (before.get(instance.name) ?? 0);
-        assert.ok(taken >= 20, `${instance.name} served ${taken} requests`);
-      }
+      const taken = instances.map(
+        (instance) => (afterwards.get(instance.name) ?? 0) - (before.get(instance.name) ?? 0),
+      );
+      const total = taken.reduce((sum, n) => sum + n, 0);
+      // At least half a fair share each: how many requests a run makes varies with timing.
+      instances.forEach((instance, i) =>
+        assert.ok(taken[i] >= total / 6, `${instance.name} served ${taken[i]} of ${total} requests`),
+      );
       await closeAll(opened);
     });
 
