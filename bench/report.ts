@@ -13,6 +13,8 @@ export interface RunRecord {
   elapsedMs?: number;
   /** Server CPU (user + system) per message or per session, microseconds. */
   cpuPerUnitUs?: number;
+  /** Of the server CPU, the share spent in the kernel. */
+  serverSystemShare?: number;
   /** Server CPU over the window as a share of one core. */
   serverCpu?: number;
   clientCpu?: number;
@@ -41,6 +43,8 @@ export interface RunInfo {
   warmupMs: number;
   durationMs: number;
   profiling: boolean;
+  /** The open-file limit the server and load generator ran under; null where unknown. */
+  openFileLimit: number | null;
 }
 
 type Metric = keyof RunRecord;
@@ -65,9 +69,25 @@ const kib = (bytes: number): string => fmt(bytes / 1024);
 const ms = (value: number): string => fmt(value);
 const percent = (value: number): string => (Number.isFinite(value) ? Math.round(value * 100) + '%' : '–');
 
-/** The figure each scenario is judged by: CPU per unit, or RSS per idle session. */
+/** The figure each scenario is judged by: CPU per unit, RSS per idle session, or CPU per second. */
 function headline(spec: ScenarioSpec): Metric {
-  return spec.kind === 'idle-memory' ? 'rssPerSession' : 'cpuPerUnitUs';
+  if (spec.kind === 'idle-memory') return 'rssPerSession';
+  return spec.kind === 'idle-cpu' ? 'serverCpu' : 'cpuPerUnitUs';
+}
+
+/** A share of one core as milliseconds of CPU per second. */
+const msPerSecond = (share: number): string => fmt(share * 1000);
+
+function unitOf(spec: ScenarioSpec): string {
+  if (spec.kind === 'idle-memory') return 'RSS KiB / session';
+  if (spec.kind === 'idle-cpu') return 'CPU ms / s';
+  return spec.kind === 'open-close' ? 'CPU µs / session' : 'CPU µs / msg';
+}
+
+function metricsOf(spec: ScenarioSpec): Metric[] {
+  if (spec.kind === 'idle-memory') return ['rssPerSession', 'heapPerSession', 'sessions'];
+  const cpu: Metric[] = ['cpuPerUnitUs', 'ratePerSecond', 'serverCpu', 'clientCpu', 'otherCpu', 'errors'];
+  return spec.kind === 'idle-cpu' ? [...cpu, 'sessions'] : [...cpu, 'p50', 'p99'];
 }
 
 export interface ScenarioSummary {
@@ -91,10 +111,7 @@ export function summarize(
 ): ScenarioSummary[] {
   return specs.map((spec) => {
     const targets = targetsFor(spec).filter((t) => targetsRun.includes(t));
-    const metrics: Metric[] =
-      spec.kind === 'idle-memory'
-        ? ['rssPerSession', 'heapPerSession', 'sessions']
-        : ['cpuPerUnitUs', 'ratePerSecond', 'p50', 'p99', 'serverCpu', 'clientCpu', 'otherCpu', 'errors'];
+    const metrics = metricsOf(spec);
     const byTarget: ScenarioSummary['targets'] = {};
     for (const target of targets) {
       const entry: Record<string, Spread> = {};
@@ -118,12 +135,7 @@ export function summarize(
     return {
       scenario: spec.id,
       title: spec.title,
-      unit:
-        spec.kind === 'idle-memory'
-          ? 'RSS KiB / session'
-          : spec.kind === 'open-close'
-            ? 'CPU µs / session'
-            : 'CPU µs / msg',
+      unit: unitOf(spec),
       floor,
       targets: byTarget,
       vsSockjs: ratiosTo('sockjs-node'),
@@ -182,7 +194,8 @@ export function markdown(
 
   lines.push('## Summary', '');
   lines.push(
-    'Server CPU per message (per session for open + close) and RSS per idle session: medians over the repetitions.',
+    'Server CPU per message (per session for open + close), RSS per idle session, and server CPU ' +
+      'per second of idle sessions with heartbeats: medians over the repetitions.',
     '',
   );
   lines.push(
@@ -197,7 +210,8 @@ export function markdown(
           ...order.map((t) => {
             const value = summary.targets[t]?.[main];
             if (value === undefined) return '';
-            return main === 'rssPerSession' ? kib(value.median) : fmt(value.median);
+            if (main === 'rssPerSession') return kib(value.median);
+            return main === 'serverCpu' ? msPerSecond(value.median) : fmt(value.median);
           }),
         ];
       }),
@@ -269,6 +283,45 @@ export function markdown(
           ],
           rows,
         ),
+      );
+    } else if (spec.kind === 'idle-cpu') {
+      const rows = entries(summary).map(([target, m]) => [
+        target,
+        fmt(m.sessions.median),
+        fmtSpread(m.serverCpu, msPerSecond),
+        fmtSpread(m.cpuPerUnitUs),
+        fmtSpread(m.ratePerSecond),
+        fmtSpread(m.clientCpu, percent),
+        fmtSpread(m.otherCpu, percent),
+        Number.isFinite(m.errors.max) ? String(m.errors.max) : '–',
+        cell(summary.vsSockjs[target], fmtRatio),
+      ]);
+      lines.push(
+        ...table(
+          [
+            'target',
+            'sessions',
+            'server CPU ms / s',
+            'server CPU µs / heartbeat',
+            'heartbeats / s',
+            'client CPU',
+            'other CPU',
+            'errors',
+            'CPU ÷ sockjs-node',
+          ],
+          rows,
+        ),
+      );
+      const window = (spec.windowMs ?? info.durationMs) / 1000;
+      lines.push(
+        '',
+        `Measured over ${window} s per run, after the sessions were open; errors are sessions the server closed in the window. A heartbeat is an \`h\` frame or a ` +
+          'websocket ping the load generator received: sockjs-node sends pings only; sockjs-express sends ' +
+          '`h` frames (PROTOCOL.md) and pings to find dead peers.' +
+          (info.openFileLimit !== null && (summary.targets['ours-http']?.sessions.median ?? 0) < spec.sessions
+            ? ` Fewer than ${fmt(spec.sessions)} sessions: the open-file limit of a process on this machine ` +
+              `is ${fmt(info.openFileLimit)}, and every session holds a descriptor in the server and in the load generator.`
+            : ''),
       );
     } else {
       const unit = spec.kind === 'open-close' ? 'session' : 'msg';

@@ -27,6 +27,7 @@ interface Options {
   pin: boolean;
   nice: number | null;
   idleSessions: number | null;
+  heartbeatSessions: number | null;
   profile: boolean;
   outDir: string;
   quick: boolean;
@@ -44,7 +45,10 @@ const HELP = `Usage: node build/bench/run.js [options]
                        ${Object.values(TARGETS)
                          .map((t) => t.name + (t.byDefault ? '' : ' (extra)'))
                          .join(', ')}
-  --idle-sessions N    sessions for the idle-memory scenarios (default 2000)
+  --idle-sessions N    sessions for the idle-memory scenarios (default 5000)
+  --heartbeat-sessions N
+                       sessions for ws-idle-heartbeat (default 50000, or what the open-file
+                       limit allows a process, less 1000)
   --no-pin             do not pin server and client to cores with taskset
   --nice N             run server and load generator under \`nice -n N\` (a negative N needs
                        privileges, and slows everything else on the machine)
@@ -65,6 +69,7 @@ function parseArgs(argv: string[]): Options {
     pin: true,
     nice: null,
     idleSessions: null,
+    heartbeatSessions: null,
     profile: false,
     outDir: resolve(__dirname, '../../bench/results'),
     quick: false,
@@ -114,6 +119,9 @@ function parseArgs(argv: string[]): Options {
       case '--idle-sessions':
         options.idleSessions = number(flag, value());
         break;
+      case '--heartbeat-sessions':
+        options.heartbeatSessions = number(flag, value());
+        break;
       case '--no-pin':
         options.pin = false;
         break;
@@ -144,6 +152,9 @@ function parseArgs(argv: string[]): Options {
     if (!explicit.has('--warmup')) options.warmupMs = 300;
     if (!explicit.has('--duration')) options.durationMs = 1000;
     if (!explicit.has('--idle-sessions')) options.idleSessions = 300;
+    // Minutes per run: in a smoke run only when asked for by name.
+    if (!explicit.has('--scenario'))
+      options.scenarios = options.scenarios.filter((s) => s.kind !== 'idle-cpu');
   }
   return options;
 }
@@ -296,6 +307,31 @@ function machineBusyMicros(): number | null {
   }
 }
 
+/**
+ * The open-file limit of this process, which the server and the load generator inherit;
+ * null where /proc does not say. Each idle session holds one descriptor on either side.
+ */
+function openFileLimit(): number | null {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s+/)[3]);
+    return Number.isFinite(soft) ? soft : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Descriptors a process keeps for itself besides the sessions: listeners, IPC, files. */
+const SPARE_FILE_DESCRIPTORS = 1000;
+
+function heartbeatSessions(options: Options, spec: ScenarioSpec): number {
+  const wanted = options.heartbeatSessions ?? spec.sessions;
+  const limit = openFileLimit();
+  return limit === null ? wanted : Math.min(wanted, limit - SPARE_FILE_DESCRIPTORS);
+}
+
 /** USER_HZ: 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS = 100;
 
@@ -328,15 +364,25 @@ async function runOnce(
       record.elapsedMs = opened.elapsedMs;
       record.errors = opened.errors;
     } else {
-      await client.request({ type: 'measure', durationMs: options.warmupMs }, options.warmupMs + 30_000);
+      let warmupMs = options.warmupMs;
+      const durationMs = spec.windowMs ?? options.durationMs;
+      if (spec.kind === 'idle-cpu') {
+        const sessions = heartbeatSessions(options, spec);
+        const opened = await client.request<LoadResult>({ type: 'open-idle', sessions }, 900_000);
+        record.sessions = opened.openSessions;
+        if (opened.openSessions < sessions)
+          throw new Error(`${opened.openSessions} of ${sessions} sessions opened (${opened.errors} errors)`);
+        // The opening burst's garbage collected (every target alike) and the timers settled
+        // before the window: the window is the steady state of idle sessions.
+        await server.peer.request<MemoryReply>({ type: 'memory' }, 30_000);
+        warmupMs = Math.max(warmupMs, 3000);
+      }
+      await client.request({ type: 'measure', durationMs: warmupMs }, warmupMs + 30_000);
       if (options.profile) await server.peer.request({ type: 'profile-start' }, 10_000);
       // Sent in the same tick: the server's CPU window and the client's window start together.
       const cpuBefore = server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
       const machineBefore = machineBusyMicros();
-      const measured = client.request<LoadResult>(
-        { type: 'measure', durationMs: options.durationMs },
-        options.durationMs + 30_000,
-      );
+      const measured = client.request<LoadResult>({ type: 'measure', durationMs }, durationMs + 30_000);
       const result = await measured;
       const cpuAfter = await server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
       const machineAfter = machineBusyMicros();
@@ -344,7 +390,9 @@ async function runOnce(
         const path = join(options.outDir, 'profiles', profileName(record) + '.cpuprofile');
         await server.peer.request({ type: 'profile-stop', path }, 30_000);
       }
-      const serverMicros = cpuMicros(cpuAfter) - cpuMicros(await cpuBefore);
+      const cpuStart = await cpuBefore;
+      const serverMicros = cpuMicros(cpuAfter) - cpuMicros(cpuStart);
+      record.serverSystemShare = (cpuAfter.system - cpuStart.system) / serverMicros;
       const clientMicros = result.clientCpu * result.elapsedMs * 1000;
       const otherCpu =
         machineBefore === null || machineAfter === null
@@ -412,7 +460,8 @@ async function main(): Promise<void> {
   const runnable = options.scenarios
     .map((spec) => ({ spec, targets: targetsFor(spec).filter((t) => options.targets.includes(t)) }))
     .filter((entry) => entry.targets.length > 0);
-  const totalRuns = runnable.reduce((n, entry) => n + entry.targets.length * options.reps, 0);
+  const repsOf = (spec: ScenarioSpec): number => Math.min(options.reps, spec.maxReps ?? options.reps);
+  const totalRuns = runnable.reduce((n, entry) => n + entry.targets.length * repsOf(entry.spec), 0);
   console.log(
     `${runnable.length} scenario(s), ${totalRuns} runs, ${options.reps} repetition(s); ${pins.text}` +
       (options.profile ? '; profiling servers' : ''),
@@ -427,7 +476,16 @@ async function main(): Promise<void> {
   try {
     for (const { spec, targets } of runnable) {
       console.log(`\n${spec.id}: ${spec.title}`);
-      for (let rep = 0; rep < options.reps; rep++) {
+      if (spec.kind === 'idle-cpu') {
+        const sessions = heartbeatSessions(options, spec);
+        const wanted = options.heartbeatSessions ?? spec.sessions;
+        console.log(
+          `  ${sessions} sessions` +
+            (sessions < wanted ? ` (not ${wanted}: the open-file limit is ${openFileLimit()})` : '') +
+            `, ${(spec.windowMs ?? options.durationMs) / 1000} s measured, ${repsOf(spec)} repetition(s)`,
+        );
+      }
+      for (let rep = 0; rep < repsOf(spec); rep++) {
         for (const target of targets) {
           const record = await runOnce(options, spec, target, rep, loadGenerator, pins);
           records.push(record);
@@ -452,6 +510,7 @@ async function main(): Promise<void> {
     warmupMs: options.warmupMs,
     durationMs: options.durationMs,
     profiling: options.profile,
+    openFileLimit: openFileLimit(),
   };
   const specs = runnable.map((entry) => entry.spec);
   const summaries = summarize(specs, records, options.reps, options.targets);

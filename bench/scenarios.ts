@@ -95,8 +95,10 @@ export type Transport = 'websocket' | 'xhr-streaming' | 'xhr-polling';
  * `open-close`: `sessions` loops, each opening a session, waiting for the open frame and
  * closing it; the figure is per session.
  * `idle-memory`: opens `sessions` idle sessions; the figure is memory per session.
+ * `idle-cpu`: opens `sessions` idle sessions and measures the server's CPU over a long
+ * window while only heartbeats flow; the figure is CPU time per second.
  */
-export type ScenarioKind = 'echo' | 'open-close' | 'idle-memory';
+export type ScenarioKind = 'echo' | 'open-close' | 'idle-memory' | 'idle-cpu';
 
 export interface ScenarioSpec {
   id: string;
@@ -108,18 +110,27 @@ export interface ScenarioSpec {
   messageBytes: number;
   /** Run by default; the others with `--all` or `--scenario`. */
   byDefault: boolean;
+  /** A measured window of its own (idle-cpu: whole heartbeat periods), instead of `--duration`. */
+  windowMs?: number;
+  /** At most this many repetitions, whatever `--reps` says: for scenarios of minutes per run. */
+  maxReps?: number;
 }
 
 /** The targets a scenario can be run against, in the order they alternate. */
 export function targetsFor(spec: ScenarioSpec): TargetName[] {
-  return Object.values(TARGETS)
-    .filter((target) => (spec.transport === 'websocket' ? target.serves.websocket : target.serves.http))
-    .filter((target) => !(target.name === 'express-baseline' && spec.kind !== 'echo'))
-    .map((target) => target.name);
+  return (
+    Object.values(TARGETS)
+      .filter((target) => (spec.transport === 'websocket' ? target.serves.websocket : target.serves.http))
+      .filter((target) => !(target.name === 'express-baseline' && spec.kind !== 'echo'))
+      // Bare ws sends no heartbeats: its idle CPU is no floor for SockJS's.
+      .filter((target) => !(spec.kind === 'idle-cpu' && TARGETS[target.name].wire === 'raw-ws'))
+      .map((target) => target.name)
+  );
 }
 
 /** The floor a scenario's targets are compared with, besides sockjs-node. */
 export function floorFor(spec: ScenarioSpec): TargetName | null {
+  if (spec.kind === 'idle-cpu') return null;
   if (spec.transport === 'websocket') return 'bare-ws';
   // The baseline only implements the echo; it has no sessions to open, keep or close.
   return spec.kind === 'echo' ? 'express-baseline' : null;
@@ -171,7 +182,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     title: 'websocket idle sessions, memory per session',
     transport: 'websocket',
     kind: 'idle-memory',
-    sessions: 2000,
+    sessions: 5000,
     inFlight: 0,
     messageBytes: 0,
     byDefault: true,
@@ -242,9 +253,24 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     title: 'xhr-streaming idle sessions, memory per session',
     transport: 'xhr-streaming',
     kind: 'idle-memory',
-    sessions: 2000,
+    sessions: 5000,
     inFlight: 0,
     messageBytes: 0,
     byDefault: false,
+  },
+  {
+    id: 'ws-idle-heartbeat',
+    title: 'websocket idle sessions with the default 25 s heartbeat, server CPU per second',
+    transport: 'websocket',
+    kind: 'idle-cpu',
+    // Capped by the file descriptors this machine allows a process (see run.ts).
+    sessions: 50_000,
+    inFlight: 0,
+    messageBytes: 0,
+    byDefault: false,
+    // Three whole heartbeat periods: sessions opened in a burst send their heartbeats in
+    // bursts too, and a window of whole periods holds each session's heartbeats alike.
+    windowMs: 75_000,
+    maxReps: 1,
   },
 ];

@@ -19,7 +19,7 @@ function urlOf(target: ClientTarget): string {
  * Opens a websocket and resolves once the session is open: at the `o` frame for SockJS,
  * at the handshake for raw websockets.
  */
-function openSocket(target: ClientTarget): Promise<WebSocket> {
+function openSocket(target: ClientTarget, localAddress?: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     // The first bytes from the server, kept until the session is open: a failed opening
     // says what the server actually sent.
@@ -34,6 +34,7 @@ function openSocket(target: ClientTarget): Promise<WebSocket> {
     };
     const ws = new WebSocket(urlOf(target), {
       perMessageDeflate: false,
+      localAddress,
       // As ws's own netConnect: `path` here is the request path, not a unix socket.
       createConnection: ((options: NetConnectOpts & { socketPath?: string }) => {
         tapped = createConnection({ ...options, path: options.socketPath } as NetConnectOpts);
@@ -193,7 +194,18 @@ export class WebsocketOpenClose implements Load {
   }
 }
 
-/** Idle sessions, for memory per session. */
+/**
+ * One loopback source address has about 28,000 ephemeral ports: past that many sessions,
+ * the next ones come from 127.0.0.2, 127.0.0.3, ... (all of 127/8 is loopback on Linux).
+ */
+const SESSIONS_PER_SOURCE_ADDRESS = 25_000;
+
+function sourceAddress(index: number): string | undefined {
+  const extra = Math.floor(index / SESSIONS_PER_SOURCE_ADDRESS);
+  return extra === 0 ? undefined : `127.0.0.${1 + extra}`;
+}
+
+/** Idle sessions, for memory per session and for the CPU their heartbeats cost. */
 export class WebsocketIdle implements Load {
   readonly recorder = new Recorder();
   private readonly sockets: WebSocket[] = [];
@@ -215,9 +227,14 @@ export class WebsocketIdle implements Load {
   }
 
   async openIdle(count: number): Promise<void> {
-    await pooled(count, 50, async () => {
-      const ws = await openSocket(this.target);
-      ws.on('message', () => undefined);
+    const { recorder } = this;
+    await pooled(count, 50, async (index) => {
+      const ws = await openSocket(this.target, sourceAddress(index));
+      // Heartbeats, counted so that a window shows they really flowed: `h` frames, and the
+      // websocket pings that sockjs-node sends instead and we send beside them.
+      ws.on('message', () => recorder.count++);
+      ws.on('ping', () => recorder.count++);
+      ws.on('close', () => recorder.error());
       this.sockets.push(ws);
     });
   }
@@ -227,7 +244,10 @@ export class WebsocketIdle implements Load {
   }
 
   async teardown(): Promise<void> {
-    for (const ws of this.sockets) ws.terminate();
+    for (const ws of this.sockets) {
+      ws.removeAllListeners('close');
+      ws.terminate();
+    }
     this.sockets.length = 0;
     await delay(50);
   }
