@@ -219,6 +219,24 @@ describe('websocket transports', () => {
       assert.equal(conn.prefix, '/echo');
     });
 
+    it('frames messages of every length class byte-exact, multi-byte text too', async () => {
+      const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
+      try {
+        assert.equal(await ws.recv(), 'o');
+        // Around the 7-bit, 16-bit and 64-bit length forms, and the small-frame cutoff.
+        const lengths = [0, 1, 118, 119, 120, 121, 122, 123, 500, 1010, 1020, 1030, 65525, 65540];
+        const texts = lengths.flatMap((n) => ['x'.repeat(n), 'é'.repeat(n >> 1) + '😀'.repeat(n >> 3)]);
+        for (const text of texts) {
+          ws.send(JSON.stringify([text]));
+          let frame = await ws.recv();
+          while (frame === 'h') frame = await ws.recv();
+          assert.deepEqual(JSON.parse(frame.slice(1)), [text], `a message of ${text.length} characters`);
+        }
+      } finally {
+        await ws.close();
+      }
+    });
+
     it('sends h frames when idle for heartbeatDelay', async () => {
       const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
       try {
