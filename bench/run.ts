@@ -3,10 +3,9 @@
  * process pinned to one core with the load generator on another, targets alternating
  * (A B C D, A B C D, ...), and reports medians, spreads and paired ratios.
  *
- *   npm run bench                        the default scenarios, 5 repetitions
+ *   npm run bench                        every scenario, 3 repetitions
  *   npm run bench -- --quick             one short repetition: a smoke run of about a minute
  *   npm run bench -- --scenario ws-pingpong,xhr-streaming --target ours-express,sockjs-node
- *   npm run bench -- --all               also the extra scenarios
  *   npm run bench -- --profile --target ours-express --scenario ws-pingpong --reps 1
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -34,13 +33,14 @@ interface Options {
 }
 
 const HELP = `Usage: node build/bench/run.js [options]
-  --quick              1 repetition, 300 ms warm-up, 1 s measured, 300 idle sessions
-  --reps N             repetitions per target (default 5)
+  --quick              1 repetition, 300 ms warm-up, 1 s measured, 300 idle sessions,
+                       no ws-idle-heartbeat unless named with --scenario
+  --reps N             repetitions per target (default 3)
   --warmup MS          warm-up per run (default 1000)
   --duration MS        measured window per run (default 3000)
-  --scenario a,b       scenarios to run (default: the default set); ids:
+  --scenario a,b       scenarios to run (default: all of them); ids:
                        ${SCENARIOS.map((s) => s.id + (s.byDefault ? '' : ' (extra)')).join(', ')}
-  --all                every scenario, the extra ones too
+  --all                every scenario (the default)
   --target a,b         targets to run (default: all but the extra ones); names:
                        ${Object.values(TARGETS)
                          .map((t) => t.name + (t.byDefault ? '' : ' (extra)'))
@@ -59,7 +59,7 @@ const HELP = `Usage: node build/bench/run.js [options]
 
 function parseArgs(argv: string[]): Options {
   const options: Options = {
-    reps: 5,
+    reps: 3,
     warmupMs: 1000,
     durationMs: 3000,
     scenarios: SCENARIOS.filter((s) => s.byDefault),

@@ -207,7 +207,6 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     messageBytes: 32,
     byDefault: true,
   },
-  // Further scenarios from issue 6, outside the default run (`--all`, or `--scenario id`).
   {
     id: 'ws-pingpong-1',
     title: 'websocket, 32-byte ping-pong, 1 session',
@@ -216,7 +215,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     sessions: 1,
     inFlight: 1,
     messageBytes: 32,
-    byDefault: false,
+    byDefault: true,
   },
   {
     id: 'xhr-streaming-1',
@@ -226,7 +225,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     sessions: 1,
     inFlight: 1,
     messageBytes: 32,
-    byDefault: false,
+    byDefault: true,
   },
   {
     id: 'xhr-streaming-64k',
@@ -236,7 +235,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     sessions: 10,
     inFlight: 1,
     messageBytes: 64 * 1024,
-    byDefault: false,
+    byDefault: true,
   },
   {
     id: 'xhr-streaming-open-close',
@@ -246,7 +245,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     sessions: 10,
     inFlight: 0,
     messageBytes: 0,
-    byDefault: false,
+    byDefault: true,
   },
   {
     id: 'xhr-streaming-idle-memory',
@@ -256,7 +255,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     sessions: 5000,
     inFlight: 0,
     messageBytes: 0,
-    byDefault: false,
+    byDefault: true,
   },
   {
     id: 'ws-idle-heartbeat',
@@ -267,7 +266,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     sessions: 50_000,
     inFlight: 0,
     messageBytes: 0,
-    byDefault: false,
+    byDefault: true,
     // Three whole heartbeat periods: sessions opened in a burst send their heartbeats in
     // bursts too, and a window of whole periods holds each session's heartbeats alike.
     windowMs: 75_000,
