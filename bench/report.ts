@@ -99,7 +99,7 @@ export interface ScenarioSummary {
   targets: Partial<Record<TargetName, Record<string, Spread>>>;
   /** Headline figure of each target divided by sockjs-node's, paired per repetition. */
   vsSockjs: Partial<Record<TargetName, Spread>>;
-  /** The same, divided by the floor's (bare-ws or express-baseline). */
+  /** The same, divided by the floor's (bare-ws or bare-http). */
   vsFloor: Partial<Record<TargetName, Spread>>;
 }
 
@@ -239,7 +239,7 @@ export function markdown(
   const vsFloor = order.filter((t) => summaries.some((s) => s.vsFloor[t] !== undefined));
   lines.push(
     'Divided by the floor: `bare-ws` (ws@8 echo, no SockJS framing) for websocket scenarios, ' +
-      '`express-baseline` (an Express app with near-empty handlers) for xhr echo scenarios.',
+      '`bare-http` (node:http with near-empty handlers) for xhr echo scenarios.',
     '',
   );
   lines.push(

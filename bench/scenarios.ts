@@ -10,6 +10,7 @@ export type TargetName =
   | 'ours-router'
   | 'sockjs-node'
   | 'bare-ws'
+  | 'bare-http'
   | 'express-baseline';
 
 export interface TargetSpec {
@@ -78,13 +79,22 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     byDefault: true,
     description: 'ws@8 echo server, no SockJS framing (floor for websocket scenarios)',
   },
+  'bare-http': {
+    name: 'bare-http',
+    script: 'bare-http.js',
+    wire: 'sockjs',
+    serves: { websocket: false, http: true },
+    byDefault: true,
+    description: 'node:http server with near-empty xhr handlers (floor for HTTP echo scenarios)',
+  },
   'express-baseline': {
     name: 'express-baseline',
     script: 'express-baseline.js',
     wire: 'sockjs',
     serves: { websocket: false, http: true },
     byDefault: true,
-    description: 'Express 5 app with near-empty route handlers (floor for HTTP echo scenarios)',
+    description:
+      'Express 5 app with the same near-empty handlers (the Express floor for HTTP echo scenarios)',
   },
 };
 
@@ -121,7 +131,7 @@ export function targetsFor(spec: ScenarioSpec): TargetName[] {
   return (
     Object.values(TARGETS)
       .filter((target) => (spec.transport === 'websocket' ? target.serves.websocket : target.serves.http))
-      .filter((target) => !(target.name === 'express-baseline' && spec.kind !== 'echo'))
+      .filter((target) => !(isMinimal(target.name) && spec.kind !== 'echo'))
       // Bare ws sends no heartbeats: its idle CPU is no floor for SockJS's.
       .filter((target) => !(spec.kind === 'idle-cpu' && TARGETS[target.name].wire === 'raw-ws'))
       .map((target) => target.name)
@@ -132,8 +142,13 @@ export function targetsFor(spec: ScenarioSpec): TargetName[] {
 export function floorFor(spec: ScenarioSpec): TargetName | null {
   if (spec.kind === 'idle-cpu') return null;
   if (spec.transport === 'websocket') return 'bare-ws';
-  // The baseline only implements the echo; it has no sessions to open, keep or close.
-  return spec.kind === 'echo' ? 'express-baseline' : null;
+  // The minimal servers only implement the echo; they have no sessions to open, keep or close.
+  return spec.kind === 'echo' ? 'bare-http' : null;
+}
+
+/** The two near-empty xhr servers: floors, not SockJS servers. */
+function isMinimal(target: TargetName): boolean {
+  return target === 'bare-http' || target === 'express-baseline';
 }
 
 export const SCENARIOS: readonly ScenarioSpec[] = [

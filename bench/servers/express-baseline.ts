@@ -1,103 +1,22 @@
 /**
  * Target `express-baseline`: an Express application answering the requests of the HTTP
- * scenarios with next to nothing behind the routes: the Express floor. It does the least
- * an echo can: xhr_send reads the body (already a JSON array of strings, so `a` + body is
- * a message frame) and hands it to the session's held streaming response or poll. No
- * escaping, no CORS, no cache headers, no timers, no heartbeats.
+ * scenarios with next to nothing behind the routes (see minimal-xhr.ts): the Express floor.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import { ECHO_PATH, serve } from './serve';
-
-const PRELUDE = 'h'.repeat(2048) + '\n';
-const RESPONSE_LIMIT = 128 * 1024;
-const HEADERS = { 'Content-Type': 'application/javascript; charset=UTF-8' };
-
-interface Session {
-  stream: ServerResponse | null;
-  streamBytes: number;
-  poll: ServerResponse | null;
-  /** Bodies (JSON arrays) waiting for the next poll. */
-  queue: string[];
-}
-
-const sessions = new Map<string, Session>();
-
-function session(id: string): { session: Session; created: boolean } {
-  let found = sessions.get(id);
-  const created = found === undefined;
-  if (found === undefined) {
-    found = { stream: null, streamBytes: 0, poll: null, queue: [] };
-    sessions.set(id, found);
-  }
-  return { session: found, created };
-}
-
-function frameOf(bodies: string[]): string {
-  if (bodies.length === 1) return 'a' + bodies[0];
-  return 'a[' + bodies.map((body) => body.slice(1, -1)).join(',') + ']';
-}
+import { xhrPoll, xhrSend, xhrStreaming } from './minimal-xhr';
 
 const app = express();
-
-app.post(`${ECHO_PATH}/:server/:session/xhr_streaming`, (req: Request, res: Response) => {
-  const { session: s, created } = session(req.params.session as string);
-  res.writeHead(200, HEADERS);
-  res.write(PRELUDE);
-  if (created) res.write('o\n');
-  s.stream = res;
-  s.streamBytes = 0;
-  if (s.queue.length > 0) {
-    res.write(frameOf(s.queue) + '\n');
-    s.queue = [];
-  }
-  res.on('close', () => {
-    if (s.stream === res) s.stream = null;
-  });
-});
-
-app.post(`${ECHO_PATH}/:server/:session/xhr`, (req: Request, res: Response) => {
-  const { session: s, created } = session(req.params.session as string);
-  if (created) {
-    res.writeHead(200, HEADERS).end('o\n');
-  } else if (s.queue.length > 0) {
-    res.writeHead(200, HEADERS).end(frameOf(s.queue) + '\n');
-    s.queue = [];
-  } else {
-    s.poll = res;
-    res.on('close', () => {
-      if (s.poll === res) s.poll = null;
-    });
-  }
-});
-
-app.post(`${ECHO_PATH}/:server/:session/xhr_send`, (req: Request, res: Response) => {
-  const s = sessions.get(req.params.session as string);
-  if (s === undefined) {
-    res.status(404).end();
-    return;
-  }
-  let body = '';
-  req.setEncoding('utf8');
-  req.on('data', (chunk: string) => (body += chunk));
-  req.on('end', () => {
-    res.status(204).end();
-    if (s.stream !== null) {
-      const frame = 'a' + body + '\n';
-      s.stream.write(frame);
-      s.streamBytes += frame.length;
-      if (s.streamBytes >= RESPONSE_LIMIT) {
-        s.stream.end();
-        s.stream = null;
-      }
-    } else if (s.poll !== null) {
-      s.poll.writeHead(200, HEADERS).end('a' + body + '\n');
-      s.poll = null;
-    } else {
-      s.queue.push(body);
-    }
-  });
-});
+app.post(`${ECHO_PATH}/:server/:session/xhr_streaming`, (req: Request, res: Response) =>
+  xhrStreaming(req.params.session as string, res),
+);
+app.post(`${ECHO_PATH}/:server/:session/xhr`, (req: Request, res: Response) =>
+  xhrPoll(req.params.session as string, res),
+);
+app.post(`${ECHO_PATH}/:server/:session/xhr_send`, (req: Request, res: Response) =>
+  xhrSend(req.params.session as string, req, res),
+);
 
 const server = createServer(app);
 serve(server);
