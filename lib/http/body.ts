@@ -71,6 +71,9 @@ class BodyReader {
   private size = 0;
   private done = false;
   lastActivity = Date.now();
+  /** Neighbours in the StallWatch's list. */
+  prev: BodyReader | null = null;
+  next: BodyReader | null = null;
 
   constructor(
     private readonly req: ReadRequest,
@@ -121,13 +124,23 @@ class BodyReader {
  * body gets 408 after between 1 and 1.25 times `timeoutMs`.
  */
 export class StallWatch {
-  private readonly readers = new Set<BodyReader>();
+  /**
+   * The readers, oldest first, in a list threaded through them: adding and removing one
+   * per request is two pointer moves, with none of the rehashing a Set does as it grows and
+   * shrinks around a handful of entries.
+   */
+  private first: BodyReader | null = null;
+  private last: BodyReader | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(readonly timeoutMs: number) {}
 
   add(reader: BodyReader): void {
-    this.readers.add(reader);
+    reader.prev = this.last;
+    reader.next = null;
+    if (this.last === null) this.first = reader;
+    else this.last.next = reader;
+    this.last = reader;
     if (this.timer === null) {
       this.timer = setInterval(() => this.sweep(), Math.max(10, Math.floor(this.timeoutMs / 4)));
       this.timer.unref();
@@ -135,23 +148,38 @@ export class StallWatch {
   }
 
   delete(reader: BodyReader): void {
+    const { prev, next } = reader;
+    if (prev === null) {
+      // Not in the list (never added, or already removed) unless it is the first.
+      if (this.first !== reader) return;
+      this.first = next;
+    } else {
+      prev.next = next;
+    }
+    if (next === null) this.last = prev;
+    else next.prev = prev;
+    reader.prev = null;
+    reader.next = null;
     // The timer stops at its next tick once nothing is watched: no timer churn per request.
-    this.readers.delete(reader);
   }
 
   private sweep(): void {
-    if (this.readers.size === 0) {
+    if (this.first === null) {
       if (this.timer !== null) clearInterval(this.timer);
       this.timer = null;
       return;
     }
     const stalledBefore = Date.now() - this.timeoutMs;
-    for (const reader of this.readers) {
+    let reader: BodyReader | null = this.first;
+    while (reader !== null) {
+      // Read before finish() unlinks it.
+      const next: BodyReader | null = reader.next;
       if (reader.lastActivity <= stalledBefore) {
         reader.finish(
           new BodyError(`request body stalled for ${this.timeoutMs} ms`, 408, 'ERR_SOCKJS_BODY_TIMEOUT'),
         );
       }
+      reader = next;
     }
   }
 }
