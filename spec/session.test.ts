@@ -200,6 +200,31 @@ describe('session life cycle', () => {
     }
   });
 
+  it('expires sessions due together, even when one close makes the application close another', async () => {
+    const app = express();
+    const quick = sockjsMiddleware({ heartbeatDelay: 2000, disconnectDelay: 100 });
+    const open: Connection[] = [];
+    const closed: Connection[] = [];
+    quick.on('connection', (c) => {
+      open.push(c);
+      c.on('close', () => {
+        closed.push(c);
+        // The application closes every other connection when one leaves.
+        for (const other of open) if (other !== c) other.close(3000, 'room closed');
+      });
+    });
+    app.use('/q', quick);
+    const local = await listen(app);
+    try {
+      const paths = Array.from({ length: 5 }, () => `${local.url}/q/000/${randomUUID()}`);
+      await Promise.all(paths.map(async (path) => assert.equal((await POST(`${path}/xhr`)).body, 'o\n')));
+      await until(() => closed.length === 5, 2000, 'every session to close');
+      await until(() => quick[SERVICE].sessions.size === 0, 1000, 'every session to be forgotten');
+    } finally {
+      await local.close();
+    }
+  });
+
   it('forgets sessions: the store is empty once every session expired', async () => {
     await delay(DISCONNECT + 200);
     assert.equal(service[SERVICE].sessions.size, 0);

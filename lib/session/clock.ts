@@ -1,9 +1,11 @@
-/** What the clock needs of a session: its deadline, where it is filed, what to call. */
+/** What the clock needs of a session: its deadline, its place in the clock, what to call. */
 export interface Timed {
   /** When it is due (ms since the epoch); 0 when nothing is pending. */
   deadline: number;
-  /** The slot the clock filed it under; 0 when not filed. Kept by the clock alone. */
+  /** The slot the clock filed it under, 0 when not filed, and its neighbours there. Kept by the clock alone. */
   clockSlot: number;
+  clockPrev: Timed | null;
+  clockNext: Timed | null;
   timerFired(): void;
 }
 
@@ -15,11 +17,12 @@ export interface Timed {
  * Sessions are filed by deadline in slots of one tick each (a timing wheel), and a tick
  * looks only at the slots that came due: the cost of a tick follows the sessions due, not
  * the sessions open. A deadline that moves later (every frame written moves the heartbeat)
- * is only a number; the session is filed again when its old slot comes round.
+ * is only a number; the session is filed again when its old slot comes round. A slot is a
+ * list threaded through its sessions, so filing one (twice per poll) moves a few pointers.
  */
 export class SessionClock {
-  /** Slot number (deadline / tick, rounded up) -> the sessions filed there. */
-  private readonly slots = new Map<number, Set<Timed>>();
+  /** Slot number (deadline / tick, rounded up) -> the first session filed there. */
+  private readonly slots = new Map<number, Timed>();
   private timer: NodeJS.Timeout | null = null;
   private readonly tickMs: number;
   /** The first slot not yet looked at. */
@@ -39,13 +42,12 @@ export class SessionClock {
     const filed = session.clockSlot;
     // Filed at or before its deadline already: that slot will see it and file it again.
     if (filed !== 0 && filed <= slot) return;
-    if (filed !== 0) this.slots.get(filed)?.delete(session);
-    let sessions = this.slots.get(slot);
-    if (sessions === undefined) {
-      sessions = new Set();
-      this.slots.set(slot, sessions);
-    }
-    sessions.add(session);
+    if (filed !== 0) this.delete(session);
+    const head = this.slots.get(slot);
+    session.clockPrev = null;
+    session.clockNext = head ?? null;
+    if (head !== undefined) head.clockPrev = session;
+    this.slots.set(slot, session);
     session.clockSlot = slot;
     if (this.timer === null) {
       this.timer = setInterval(() => this.tick(), this.tickMs);
@@ -57,12 +59,15 @@ export class SessionClock {
   delete(session: Timed): void {
     const filed = session.clockSlot;
     if (filed === 0) return;
-    session.clockSlot = 0;
-    const sessions = this.slots.get(filed);
-    if (sessions === undefined) return;
-    sessions.delete(session);
+    const { clockPrev: prev, clockNext: next } = session;
+    if (prev !== null) prev.clockNext = next;
+    else if (next !== null) this.slots.set(filed, next);
     // The timer stops at its next tick once nothing waits: no timer churn per poll.
-    if (sessions.size === 0) this.slots.delete(filed);
+    else this.slots.delete(filed);
+    if (next !== null) next.clockPrev = prev;
+    session.clockSlot = 0;
+    session.clockPrev = null;
+    session.clockNext = null;
   }
 
   /** Stops the timer now (shutdown). */
@@ -76,12 +81,22 @@ export class SessionClock {
     const due = Math.floor(now / this.tickMs);
     while (this.nextSlot <= due && this.slots.size > 0) {
       const slot = this.nextSlot++;
-      const sessions = this.slots.get(slot);
-      if (sessions === undefined) continue;
+      const head = this.slots.get(slot);
+      if (head === undefined) continue;
       this.slots.delete(slot);
-      for (const session of sessions) {
+      // Unfiled all before any fires: what one session's timer does (an application closing
+      // other connections) may file or unfile others of this slot.
+      const sessions: Timed[] = [];
+      for (let session: Timed | null = head; session !== null;) {
+        const next: Timed | null = session.clockNext;
         session.clockSlot = 0;
-        if (session.deadline === 0) continue;
+        session.clockPrev = null;
+        session.clockNext = null;
+        sessions.push(session);
+        session = next;
+      }
+      for (const session of sessions) {
+        if (session.deadline === 0 || session.clockSlot !== 0) continue;
         if (session.deadline <= now) session.timerFired();
         // Not due after all (its deadline moved), or due again (a heartbeat sent).
         if (session.deadline !== 0 && session.clockSlot === 0) this.add(session);

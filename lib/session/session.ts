@@ -57,6 +57,10 @@ export class Session implements ReceiverOwner {
   deadline = 0;
   /** @internal Where the service's SessionClock filed this session; the clock's alone. */
   clockSlot = 0;
+  /** @internal */
+  clockPrev: Session | null = null;
+  /** @internal */
+  clockNext: Session | null = null;
   private timerIsHeartbeat = false;
   /** The application has seen `connection`; only then does it get `close`. */
   private announced = false;
