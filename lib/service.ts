@@ -226,9 +226,15 @@ export class SockjsService implements SessionHost {
     extraHeaders: string[] | null,
   ): void {
     if (extraHeaders !== null) this.handshakeHeaders.set(req, extraHeaders);
-    this.websocketServer().handleUpgrade(req, socket, head, (ws) =>
-      this.websocketOpened(ws, req, raw, prefix),
-    );
+    // ws completes a handshake synchronously: the 101 and the open frame leave in one write.
+    socket.cork();
+    try {
+      this.websocketServer().handleUpgrade(req, socket, head, (ws) =>
+        this.websocketOpened(ws, req, raw, prefix),
+      );
+    } finally {
+      socket.uncork();
+    }
   }
 
   private websocketServer(): WebSocketServer {

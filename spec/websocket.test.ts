@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import WebSocket, { WebSocketServer } from 'ws';
 import { attachUpgrade, sockjsMiddleware, type SockjsOptions } from '../lib/index';
@@ -88,6 +89,29 @@ describe('websocket transports', () => {
         assert.deepEqual([...(await conn.readBytes(3))], [0x81, 0x01, 0x6f]);
       } finally {
         conn.close();
+      }
+    });
+
+    it('sends the 101 and the open frame in one write', async () => {
+      const { port } = new URL(server.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      try {
+        const first = new Promise<Buffer>((resolve, reject) => {
+          socket.once('data', resolve);
+          socket.once('error', reject);
+        });
+        socket.write(
+          `GET /echo/000/${randomUUID()}/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n` +
+            'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        );
+        const chunk = await first;
+        assert.match(chunk.toString('latin1'), /^HTTP\/1\.1 101 /);
+        assert.ok(
+          chunk.subarray(-3).equals(Buffer.from([0x81, 0x01, 0x6f])),
+          'the o frame follows the headers',
+        );
+      } finally {
+        socket.destroy();
       }
     });
 
