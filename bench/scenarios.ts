@@ -131,7 +131,13 @@ export function targetsFor(spec: ScenarioSpec): TargetName[] {
   return (
     Object.values(TARGETS)
       .filter((target) => (spec.transport === 'websocket' ? target.serves.websocket : target.serves.http))
-      .filter((target) => !(isMinimal(target.name) && spec.kind !== 'echo'))
+      // The minimal servers echo and hold streams open; they cannot close sessions.
+      .filter(
+        (target) =>
+          !isMinimal(target.name) ||
+          spec.kind === 'echo' ||
+          (target.name === 'bare-http' && spec.kind === 'idle-memory'),
+      )
       // Bare ws sends no heartbeats: its idle CPU is no floor for SockJS's.
       .filter((target) => !(spec.kind === 'idle-cpu' && TARGETS[target.name].wire === 'raw-ws'))
       .map((target) => target.name)
@@ -142,8 +148,9 @@ export function targetsFor(spec: ScenarioSpec): TargetName[] {
 export function floorFor(spec: ScenarioSpec): TargetName | null {
   if (spec.kind === 'idle-cpu') return null;
   if (spec.transport === 'websocket') return 'bare-ws';
-  // The minimal servers only implement the echo; they have no sessions to open, keep or close.
-  return spec.kind === 'echo' ? 'bare-http' : null;
+  // The minimal servers implement the echo and hold streams open, but have no sessions to
+  // close; bare-http holding idle streams is the floor of their memory.
+  return spec.kind === 'echo' || spec.kind === 'idle-memory' ? 'bare-http' : null;
 }
 
 /** The two near-empty xhr servers: floors, not SockJS servers. */
