@@ -52,24 +52,23 @@ function onError(this: OwnedSocket, error: Error): void {
   this[RECEIVER]?.host.log('debug', `websocket error: ${error.message}`);
 }
 
-/** Frames below this many characters fit Buffer's pool (under 4 KiB even at 3 bytes each). */
+/** Frames below this many characters fit Buffer's pool and the 16-bit length (3 KiB at most). */
 const SMALL_FRAME = 1024;
 
-/** An unmasked, final text frame carrying `text` (RFC 6455 section 5.2). */
-function textFrame(text: string): Buffer {
+/**
+ * An unmasked, final text frame carrying `text` (RFC 6455 section 5.2), for a small frame:
+ * its length fits the 7-bit or the 16-bit form.
+ */
+function smallTextFrame(text: string): Buffer {
   const length = Buffer.byteLength(text);
-  const head = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const head = length < 126 ? 2 : 4;
   const frame = Buffer.allocUnsafe(head + length);
   frame[0] = 0x81;
   if (head === 2) {
     frame[1] = length;
-  } else if (head === 4) {
+  } else {
     frame[1] = 126;
     frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeUInt32BE(Math.floor(length / 0x100000000), 2);
-    frame.writeUInt32BE(length >>> 0, 6);
   }
   frame.write(text, head, 'utf8');
   return frame;
@@ -127,16 +126,13 @@ export class WebsocketReceiver implements Receiver {
   sendHeartbeat(): void {
     if (this.ended || this.raw) return;
     if (this.pingedAt !== 0) {
-      this.ws.send(HEARTBEAT_FRAME);
+      this.sendText(HEARTBEAT_FRAME);
       return;
     }
     const socket = this.socket;
-    if (this.plainFrames && socket !== null && this.ws.readyState === OPEN) {
-      // Nothing can be queued inside ws without an extension: the ready-made bytes go
-      // straight to the socket, with no framing work per heartbeat.
-      const now = Date.now();
-      this.pingedAt = now;
-      this.lastPingAt = now;
+    if (socket !== null && this.writesDirectly()) {
+      // Ready-made bytes: no framing work per heartbeat.
+      this.pinged(Date.now());
       socket.write(HEARTBEAT_AND_PING);
       return;
     }
@@ -148,9 +144,21 @@ export class WebsocketReceiver implements Receiver {
 
   /** Pings the peer; an answer clears `pingedAt`. */
   ping(now: number): void {
+    this.pinged(now);
+    this.ws.ping();
+  }
+
+  private pinged(now: number): void {
     this.pingedAt = now;
     this.lastPingAt = now;
-    this.ws.ping();
+  }
+
+  /**
+   * Frames may go straight to the socket: without an extension ws queues nothing, so
+   * nothing it holds could be overtaken.
+   */
+  private writesDirectly(): boolean {
+    return this.plainFrames && this.ws.readyState === OPEN;
   }
 
   sendMessages(messages: readonly string[]): void {
@@ -160,14 +168,14 @@ export class WebsocketReceiver implements Receiver {
   }
 
   /**
-   * One text frame. Without extensions ws queues nothing, so a small frame is built here as
-   * one pooled buffer and written with one call: cheaper than ws's header-plus-payload
-   * write. A large one is left to ws, whose socket encodes it with no copy in JavaScript.
+   * One text frame. A small one is built here as one pooled buffer and written with one
+   * call: cheaper than ws's header-plus-payload write. A large one is left to ws, whose
+   * socket encodes it with no copy in JavaScript.
    */
   private sendText(text: string): void {
     const socket = this.socket;
-    if (text.length < SMALL_FRAME && this.plainFrames && socket !== null && this.ws.readyState === OPEN) {
-      socket.write(textFrame(text));
+    if (text.length < SMALL_FRAME && socket !== null && this.writesDirectly()) {
+      socket.write(smallTextFrame(text));
     } else {
       this.ws.send(text);
     }
