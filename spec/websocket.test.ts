@@ -44,6 +44,14 @@ function rejectedUpgrade(url: string, headers: Record<string, string> = {}) {
   });
 }
 
+/** Resolves once the client's websocket is open. */
+function opened(ws: WebSocket): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+}
+
 describe('websocket transports', () => {
   let server: TestServer;
   const seen: Connection[] = [];
@@ -282,23 +290,6 @@ describe('websocket transports', () => {
       assert.equal(closes.get(conn), 1);
       assert.equal(conn.write('gone'), false);
     });
-
-    it('terminates a peer that stops answering pings', async () => {
-      const url = `${server.url.replace('http', 'ws')}/echo/000/${randomUUID()}/websocket`;
-      const ws = new WebSocket(url, { autoPong: false });
-      ws.on('error', () => undefined);
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      });
-      try {
-        await until(() => seen.length > 0 && seen[seen.length - 1].readyState === 1, 1000, 'open');
-        const conn = seen[seen.length - 1];
-        await until(() => closes.get(conn) === 1, 2000, 'the dead peer to be closed');
-      } finally {
-        ws.terminate();
-      }
-    });
   });
 
   describe('dead peers', () => {
@@ -307,13 +298,19 @@ describe('websocket transports', () => {
       const url = `${server.url.replace('http', 'ws')}/echo/000/${randomUUID()}/websocket`;
       const ws = new WebSocket(url, { autoPong: false });
       ws.on('error', () => undefined);
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      });
+      await opened(ws);
       await until(() => seen.length > 0 && seen[seen.length - 1].readyState === 1, 1000, 'open');
       return { ws, conn: seen[seen.length - 1] };
     }
+
+    it('terminates a peer that stops answering pings', async () => {
+      const { ws, conn } = await silentPeer();
+      try {
+        await until(() => closes.get(conn) === 1, 2000, 'the dead peer to be closed');
+      } finally {
+        ws.terminate();
+      }
+    });
 
     it('pings an idle peer with each heartbeat, once, in the same write', async () => {
       const ws = new WebSocket(`${server.url.replace('http', 'ws')}/echo/000/${randomUUID()}/websocket`);
@@ -324,10 +321,7 @@ describe('websocket transports', () => {
       ws.on('message', (data) => {
         if (String(data) === 'h') heartbeats.push(pings);
       });
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      });
+      await opened(ws);
       const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket;
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
       try {
@@ -363,10 +357,7 @@ describe('websocket transports', () => {
         else if (frame.startsWith('a')) echoed.push(...(JSON.parse(frame.slice(1)) as string[]));
       });
       try {
-        await new Promise<void>((resolve, reject) => {
-          ws.once('open', () => resolve());
-          ws.once('error', reject);
-        });
+        await opened(ws);
         assert.equal(ws.extensions, 'permessage-deflate');
         await until(() => heartbeats.length >= 2, 2000, 'two heartbeats');
         ws.send(JSON.stringify(['compressed both ways']));
