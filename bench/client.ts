@@ -52,6 +52,7 @@ serveRequests(async (message) => {
     case 'open-idle': {
       const active = current();
       active.recorder.reset();
+      if (active.openIdle === undefined) throw new Error('not an idle scenario');
       await active.openIdle(request.sessions);
       return active.recorder.result(active.openSessions()) satisfies LoadResult;
     }

@@ -13,8 +13,6 @@ export interface RunRecord {
   elapsedMs?: number;
   /** Server CPU (user + system) per message or per session, microseconds. */
   cpuPerUnitUs?: number;
-  /** Of the server CPU, the share spent in the kernel. */
-  serverSystemShare?: number;
   /** Server CPU over the window as a share of one core. */
   serverCpu?: number;
   clientCpu?: number;

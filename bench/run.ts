@@ -390,9 +390,7 @@ async function runOnce(
         const path = join(options.outDir, 'profiles', profileName(record) + '.cpuprofile');
         await server.peer.request({ type: 'profile-stop', path }, 30_000);
       }
-      const cpuStart = await cpuBefore;
-      const serverMicros = cpuMicros(cpuAfter) - cpuMicros(cpuStart);
-      record.serverSystemShare = (cpuAfter.system - cpuStart.system) / serverMicros;
+      const serverMicros = cpuMicros(cpuAfter) - cpuMicros(await cpuBefore);
       const clientMicros = result.clientCpu * result.elapsedMs * 1000;
       const otherCpu =
         machineBefore === null || machineAfter === null

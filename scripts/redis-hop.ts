@@ -52,16 +52,25 @@ function summarise(samples: number[]): Result {
   return { median: samples[Math.floor(samples.length / 2)], p99: samples[Math.floor(samples.length * 0.99)] };
 }
 
+/** Opens a session at `owner`; returns how to address its transports on any instance. */
+async function openSession(
+  owner: DemoInstance,
+  name: string,
+): Promise<(instance: DemoInstance, transport: string) => string> {
+  const session = `${name}${Date.now()}`;
+  const url = (instance: DemoInstance, transport: string): string =>
+    `${instance.url}/echo/000/${session}/${transport}`;
+  if ((await post(url(owner, 'xhr'))).body !== 'o\n') throw new Error('no open frame');
+  return url;
+}
+
 async function polling(
   owner: DemoInstance,
   sendAt: DemoInstance,
   receiveAt: DemoInstance,
   name: string,
 ): Promise<Result> {
-  const session = `${name}${Date.now()}`;
-  const url = (instance: DemoInstance, transport: string): string =>
-    `${instance.url}/echo/000/${session}/${transport}`;
-  if ((await post(url(owner, 'xhr'))).body !== 'o\n') throw new Error('no open frame');
+  const url = await openSession(owner, name);
   const samples: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const start = process.hrtime.bigint();
@@ -81,10 +90,7 @@ async function streaming(
   receiveAt: DemoInstance,
   name: string,
 ): Promise<Result> {
-  const session = `${name}${Date.now()}`;
-  const url = (instance: DemoInstance, transport: string): string =>
-    `${instance.url}/echo/000/${session}/${transport}`;
-  if ((await post(url(owner, 'xhr'))).body !== 'o\n') throw new Error('no open frame');
+  const url = await openSession(owner, name);
   const samples: number[] = [];
   let buffered = '';
   let waiting: (() => void) | null = null;

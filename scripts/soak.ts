@@ -17,7 +17,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { writeHeapSnapshot } from 'node:v8';
 import express from 'express';
 import WebSocket from 'ws';
-import { attachUpgrade, sockjsMiddleware } from '../lib/index';
+import { attachUpgrade, sockjsMiddleware, type ConnectionProtocol } from '../lib/index';
 import { SERVICE } from '../lib/middleware';
 
 const DISCONNECT_DELAY_MS = 2000;
@@ -125,14 +125,8 @@ async function runServer(): Promise<void> {
 // The load generator
 // ---------------------------------------------------------------------------------
 
-type Transport =
-  | 'websocket'
-  | 'websocket-raw'
-  | 'xhr-streaming'
-  | 'xhr-polling'
-  | 'eventsource'
-  | 'htmlfile'
-  | 'jsonp-polling';
+/** The soak drives every way a connection can be carried. */
+type Transport = ConnectionProtocol;
 const TRANSPORTS: readonly Transport[] = [
   'websocket',
   'websocket-raw',

@@ -66,8 +66,8 @@ export interface Load {
   readonly recorder: Recorder;
   /** Opens the sessions (echo, open-close: and starts the traffic). */
   setup(): Promise<void>;
-  /** idle-memory: opens this many more idle sessions, resolving once all are open. */
-  openIdle(count: number): Promise<void>;
+  /** Idle scenarios only: opens this many more idle sessions, resolving once all are open. */
+  openIdle?(count: number): Promise<void>;
   /** Sessions currently open. */
   openSessions(): number;
   /** Stops the traffic and closes everything. */

@@ -131,10 +131,6 @@ export class WebsocketEcho implements Load {
     for (let i = 0; i < this.spec.inFlight; i++) send();
   }
 
-  openIdle(): Promise<void> {
-    return Promise.reject(new Error('not an idle-memory scenario'));
-  }
-
   openSessions(): number {
     return this.sockets.length;
   }
@@ -178,10 +174,6 @@ export class WebsocketOpenClose implements Load {
         await delay(10);
       }
     }
-  }
-
-  openIdle(): Promise<void> {
-    return Promise.reject(new Error('not an idle-memory scenario'));
   }
 
   openSessions(): number {

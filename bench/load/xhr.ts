@@ -231,10 +231,6 @@ export class XhrEcho implements Load {
     });
   }
 
-  openIdle(): Promise<void> {
-    return Promise.reject(new Error('not an idle-memory scenario'));
-  }
-
   openSessions(): number {
     return this.sessions.length;
   }
@@ -283,10 +279,6 @@ export class XhrOpenClose implements Load {
       }
       session.abort();
     }
-  }
-
-  openIdle(): Promise<void> {
-    return Promise.reject(new Error('not an idle-memory scenario'));
   }
 
   openSessions(): number {

@@ -1,14 +1,4 @@
 /** Target `ours-express`: sockjs-express mounted in an Express application. */
-import { createServer } from 'node:http';
-import express from 'express';
-import { attachUpgrade, sockjsMiddleware } from '../../lib/index';
-import { ECHO_PATH, serve } from './serve';
+import { serveExpressEcho } from './express-echo';
 
-const echo = sockjsMiddleware({ sockjsUrl: 'http://127.0.0.1/sockjs.js', log: () => undefined });
-echo.on('connection', (conn) => conn.on('data', (message: string) => conn.write(message)));
-
-const app = express();
-app.use(ECHO_PATH, echo);
-const server = createServer(app);
-attachUpgrade(server);
-serve(server);
+serveExpressEcho(false);
