@@ -10,6 +10,7 @@ import type { Connection } from '../lib/session/connection';
 import { delay, listen, until, type TestServer } from './helpers/server';
 import { GET, POST, RawConnection } from './helpers/http';
 import { WsClient } from './helpers/websocket';
+import { asciiSpecials } from './helpers/protocol';
 
 function echoService(options: SockjsOptions = {}, seen: Connection[] = []) {
   const service = sockjsMiddleware(options);
@@ -256,7 +257,9 @@ describe('websocket transports', () => {
       try {
         assert.equal(await ws.recv(), 'o');
         // Around the 7-bit, 16-bit and 64-bit length forms, and the small-frame cutoff.
-        const lengths = [0, 1, 118, 119, 120, 121, 122, 123, 500, 1010, 1020, 1030, 65525, 65540];
+        const lengths = [
+          0, 1, 118, 119, 120, 121, 122, 123, 500, 1010, 1020, 1030, 65525, 65530, 65531, 65540,
+        ];
         const texts = lengths.flatMap((n) => ['x'.repeat(n), 'é'.repeat(n >> 1) + '😀'.repeat(n >> 3)]);
         for (const text of texts) {
           ws.send(JSON.stringify([text]));
@@ -268,6 +271,47 @@ describe('websocket transports', () => {
         await ws.close();
       }
     });
+
+    it('frames ASCII byte-exact with every character JSON escapes, wherever it stands', async () => {
+      const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
+      try {
+        assert.equal(await ws.recv(), 'o');
+        // Plain ASCII is framed and decoded straight as bytes, tested four bytes at a time:
+        // each special character stands at every offset of a word, and near both ends.
+        const batches: string[][] = [];
+        for (const special of asciiSpecials()) {
+          for (const at of [0, 1, 2, 3, 64, 65, 66, 67, 98, 99]) {
+            batches.push(['x'.repeat(at) + special + 'y'.repeat(99 - at)]);
+          }
+        }
+        batches.push(['plain', 'x'.repeat(300)], ['plain', 'quo"te', 'été'], ['x'.repeat(70000)]);
+        for (const batch of batches) {
+          ws.send(JSON.stringify(batch));
+          let frame = await ws.recv();
+          while (frame === 'h') frame = await ws.recv();
+          assert.equal(frame, 'a' + JSON.stringify(batch));
+        }
+        // Unescaped DEL is valid JSON; as one message it takes the byte path in.
+        ws.send('["a\x7fb"]');
+        assert.equal(await ws.recv(), 'a["a\x7fb"]');
+      } finally {
+        await ws.close();
+      }
+    });
+
+    for (const length of [10, 200]) {
+      it(`ends the connection on a raw control character in ${length} characters`, async () => {
+        const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
+        assert.equal(await ws.recv(), 'o');
+        // JSON forbids it unescaped; a plain-looking ["..."] must not slip past the parser.
+        ws.send('["' + 'x'.repeat(length - 1) + '\x01"]');
+        const closed = await ws.expectClose();
+        assert.deepEqual(
+          { code: closed.code, reason: closed.reason },
+          { code: 3000, reason: 'Broken framing.' },
+        );
+      });
+    }
 
     it('sends h frames when idle for heartbeatDelay', async () => {
       const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);

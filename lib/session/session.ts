@@ -146,8 +146,7 @@ export class Session implements ReceiverOwner {
     const receiver = this.receiver;
     if (receiver === null || this.queue.length === 0) return;
     const messages = this.takeQueue();
-    if (receiver.sendMessages !== undefined) receiver.sendMessages(messages);
-    else receiver.sendFrame(messageFrame(messages));
+    sendMessages(receiver, messages);
     if (this.receiver === receiver && this.deadline !== 0)
       this.deadline = Date.now() + this.host.heartbeatDelay;
     if (this.needDrain) this.checkDrain();
@@ -289,9 +288,7 @@ export class Session implements ReceiverOwner {
 
   private deliverClose(receiver: Receiver): void {
     if (this.queue.length > 0) {
-      const messages = this.takeQueue();
-      if (receiver.sendMessages !== undefined) receiver.sendMessages(messages);
-      else receiver.sendFrame(messageFrame(messages));
+      sendMessages(receiver, this.takeQueue());
     }
     const delivered = !receiver.ended;
     if (delivered && receiver.sendClose !== undefined) {
@@ -346,6 +343,12 @@ export class Session implements ReceiverOwner {
     this.announced = true;
     this.host.connectionOpened(this.connection);
   }
+}
+
+/** One `a[...]` frame of `messages`, framed by the receiver itself where it can. */
+function sendMessages(receiver: Receiver, messages: readonly string[]): void {
+  if (receiver.sendMessages !== undefined) receiver.sendMessages(messages);
+  else receiver.sendFrame(messageFrame(messages));
 }
 
 function emitConnection(session: Session): void {

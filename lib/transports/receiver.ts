@@ -39,11 +39,13 @@ export interface Receiver {
   /** Cuts the transport at once, dropping what it still buffers (a client not reading). */
   destroy(): void;
   /**
-   * Transports without SockJS framing (raw websocket) take messages and the close as they
-   * are; framed ones leave these out and get frames.
+   * Messages the transport frames itself: a raw websocket sends them as they are; others
+   * build the frame's bytes straight from plain text. Transports without it get
+   * `sendFrame(messageFrame(messages))`.
    */
   sendMessages?(messages: readonly string[]): void;
   /** A heartbeat, where the transport has more to do than write the `h` frame. */
   sendHeartbeat?(): void;
+  /** Transports without SockJS framing (raw websocket) take the close as it is. */
   sendClose?(code: number, reason: string): void;
 }

@@ -2,6 +2,8 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Socket } from 'node:net';
 import onFinished from 'on-finished';
 import { NO_CACHE, cors } from '../http/headers';
+import { messageFrame } from '../protocol/frames';
+import { plainMessageFrame } from '../protocol/plain-frames';
 import type { ConnectionProtocol, Receiver, ReceiverOwner } from './receiver';
 
 /** TCP keep-alive probes on long-held requests find peers that vanished without a FIN. */
@@ -17,6 +19,11 @@ export interface ResponseFormat {
   prelude(callback: string): string;
   /** One frame as written on the wire. */
   frame(frame: string, callback: string): string;
+  /**
+   * Set when `frame()` writes the frame as it is followed by this text: then plain ASCII
+   * messages are framed straight into bytes (protocol/plain-frames.ts).
+   */
+  readonly plainSuffix?: string;
 }
 
 /**
@@ -53,7 +60,19 @@ export class ResponseReceiver implements Receiver {
   sendFrame(frame: string): void {
     if (this.ended) return;
     const data = this.format.frame(frame, this.callback);
-    const size = Buffer.byteLength(data);
+    this.write(data, Buffer.byteLength(data));
+  }
+
+  sendMessages(messages: readonly string[]): void {
+    if (this.ended) return;
+    const suffix = this.format.plainSuffix;
+    const data = suffix === undefined ? null : plainMessageFrame(messages, 0, suffix);
+    if (data === null) this.sendFrame(messageFrame(messages));
+    else this.write(data, data.length);
+  }
+
+  /** Writes one frame, `size` bytes, as a response of its own or as a chunk of the stream. */
+  private write(data: string | Buffer, size: number): void {
     this.budget -= size;
     if (!this.started && this.budget <= 0) {
       // A poll: the whole answer is this frame, sent with Content-Length.

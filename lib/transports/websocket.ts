@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import type { Receiver, ReceiverOwner } from './receiver';
 import type { Session } from '../session/session';
 import { HEARTBEAT_FRAME, closeFrame, decodeMessages, messageFrame } from '../protocol/frames';
+import { plainMessageFrame, plainSingleMessage } from '../protocol/plain-frames';
 
 /** Close codes a websocket close frame may carry (RFC 6455 section 7.4). */
 function wireCloseCode(code: number): number {
@@ -55,23 +56,39 @@ function onError(this: OwnedSocket, error: Error): void {
 /** Frames below this many characters fit Buffer's pool and the 16-bit length (3 KiB at most). */
 const SMALL_FRAME = 1024;
 
+/** The longest header of an unmasked frame: 2 bytes, then a 64-bit length. */
+const MAX_HEADER = 10;
+
 /**
- * An unmasked, final text frame carrying `text` (RFC 6455 section 5.2), for a small frame:
- * its length fits the 7-bit or the 16-bit form.
+ * Writes the header of an unmasked, final text frame (RFC 6455 section 5.2) into the
+ * `MAX_HEADER` bytes left free in front of `payload`'s bytes; returns the frame.
  */
-function smallTextFrame(text: string): Buffer {
-  const length = Buffer.byteLength(text);
-  const head = length < 126 ? 2 : 4;
-  const frame = Buffer.allocUnsafe(head + length);
-  frame[0] = 0x81;
-  if (head === 2) {
-    frame[1] = length;
+function framed(payload: Buffer): Buffer {
+  const length = payload.length - MAX_HEADER;
+  let start: number;
+  if (length < 126) {
+    start = MAX_HEADER - 2;
+    payload[start + 1] = length;
+  } else if (length < 65536) {
+    start = MAX_HEADER - 4;
+    payload[start + 1] = 126;
+    payload.writeUInt16BE(length, start + 2);
   } else {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
+    start = 0;
+    payload[1] = 127;
+    // 2^53 bytes is beyond any buffer: the high word of the 64-bit length is 0.
+    payload.writeUInt32BE(Math.floor(length / 0x100000000), 2);
+    payload.writeUInt32BE(length >>> 0, 6);
   }
-  frame.write(text, head, 'utf8');
-  return frame;
+  payload[start] = 0x81;
+  return payload.subarray(start);
+}
+
+/** A text frame carrying `text`, for a small one (its UTF-8 fits the 16-bit length). */
+function smallTextFrame(text: string): Buffer {
+  const payload = Buffer.allocUnsafe(MAX_HEADER + Buffer.byteLength(text));
+  payload.write(text, MAX_HEADER, 'utf8');
+  return framed(payload);
 }
 
 /**
@@ -163,8 +180,20 @@ export class WebsocketReceiver implements Receiver {
 
   sendMessages(messages: readonly string[]): void {
     if (this.ended) return;
-    if (this.raw) for (const message of messages) this.ws.send(message);
-    else this.sendText(messageFrame(messages));
+    if (this.raw) {
+      for (const message of messages) this.ws.send(message);
+      return;
+    }
+    const socket = this.socket;
+    if (socket !== null && this.writesDirectly()) {
+      // Plain ASCII messages (the common case) become the frame's bytes in one pass.
+      const payload = plainMessageFrame(messages, MAX_HEADER, '');
+      if (payload !== null) {
+        socket.write(framed(payload));
+        return;
+      }
+    }
+    this.sendText(messageFrame(messages));
   }
 
   /**
@@ -214,6 +243,13 @@ export class WebsocketReceiver implements Receiver {
   received(data: Buffer | Buffer[] | ArrayBuffer): void {
     const session = this.session;
     if (session === null || this.ended) return;
+    if (!this.raw && Buffer.isBuffer(data)) {
+      const message = plainSingleMessage(data);
+      if (message !== null) {
+        session.didMessages([message]);
+        return;
+      }
+    }
     const text = Array.isArray(data)
       ? Buffer.concat(data).toString('utf8')
       : Buffer.isBuffer(data)

@@ -14,6 +14,7 @@ export const xhrPollingFormat: ResponseFormat = {
   cors: true,
   prelude: () => '',
   frame: lineFrame,
+  plainSuffix: '\n',
 };
 
 /** 2 KiB of `h` first: some browsers and proxies deliver nothing of a stream before that. */
@@ -25,6 +26,7 @@ export const xhrStreamingFormat: ResponseFormat = {
   cors: true,
   prelude: () => XHR_STREAMING_PRELUDE,
   frame: lineFrame,
+  plainSuffix: '\n',
 };
 
 /** `POST BASE/S/I/xhr`: one frame per response. */

@@ -176,3 +176,9 @@ export function assertNoRaw(frame: string, re: RegExp, what = ''): void {
     );
   }
 }
+
+/** Every ASCII character JSON treats specially (controls, `"`, `\`), and DEL. */
+export function asciiSpecials(): string[] {
+  const codes = [...Array(0x20).keys(), 0x22, 0x5c, 0x7f];
+  return codes.map((code) => String.fromCharCode(code));
+}

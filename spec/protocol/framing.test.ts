@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { startConformanceServer, type ConformanceServer } from '../helpers/conformance';
 import { delay, fireAndHold, GET, POST, stream, type StreamingResponse } from '../helpers/http';
-import { assertNoRaw, assertSameMessages, newSession } from '../helpers/protocol';
+import { asciiSpecials, assertNoRaw, assertSameMessages, newSession } from '../helpers/protocol';
 
 /** Characters the client library escapes before sending (from the Python suite). */
 const ESCAPABLE_BY_CLIENT =
@@ -209,6 +209,28 @@ describe('protocol', () => {
       assert.equal(r.status, 200);
       assertSameMessages([r.body.toLowerCase()], [`a[${escaped.join(',')}]\n`], 'escaped surrogates');
       assertSameMessages(parseMessages(r.body), messages, 'lone surrogates');
+    });
+
+    it('frames ASCII byte-exact with every character JSON escapes, wherever it stands', async () => {
+      const transUrl = base + newSession();
+      assert.equal((await POST(`${transUrl}/xhr`)).body, 'o\n');
+      // Plain ASCII messages are framed straight into bytes, tested four bytes at a time:
+      // each special character is placed at every offset of a word, and near both ends.
+      const texts: string[] = [];
+      for (const special of asciiSpecials()) {
+        for (const at of [0, 1, 2, 3, 64, 65, 66, 67, 98, 99])
+          texts.push('x'.repeat(at) + special + 'y'.repeat(99 - at));
+      }
+      const batches = [
+        ['plain', 'x'.repeat(300)],
+        ['plain', 'quo"te', '\u00e9t\u00e9'],
+      ];
+      for (const batch of [...texts.map((text) => [text]), ...batches]) {
+        const sent = await POST(`${transUrl}/xhr_send`, { body: JSON.stringify(batch) });
+        assert.equal(sent.status, 204);
+        const r = await POST(`${transUrl}/xhr`);
+        assert.equal(r.body, 'a' + JSON.stringify(batch) + '\n');
+      }
     });
 
     it('round-trips characters outside the BMP', async () => {
