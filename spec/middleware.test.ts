@@ -1,13 +1,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import express from 'express';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import compression from 'compression';
 import session from 'express-session';
 import { sockjsMiddleware, type SockjsOptions } from '../lib/index';
 import type { Connection } from '../lib/session/connection';
 import { listen, until, type TestServer } from './helpers/server';
 import { GET, POST, stream } from './helpers/http';
+
+setFlagsFromString('--expose-gc');
+/** A full garbage collection, without starting the test process with --expose-gc. */
+const collectGarbage = runInNewContext('gc') as () => void;
 
 function echoService(options: SockjsOptions = {}, seen: Connection[] = []) {
   const service = sockjsMiddleware({ sockjsUrl: '/sockjs.js', ...options });
@@ -110,6 +116,50 @@ describe('sockjsMiddleware', () => {
       assert.equal(conn.prefix, '/api/v1/chat');
       assert.match(conn.url, /^\/api\/v1\/chat\/000\/[^/]+\/xhr$/);
       assert.equal(conn.pathname, conn.url);
+    });
+  });
+
+  describe('holding a streaming response', () => {
+    let server: TestServer;
+    let routing: WeakRef<NextFunction> | null = null;
+    before(async () => {
+      const app = express();
+      app.use((req: Request, _res: Response, next: NextFunction) => {
+        if (req.url.endsWith('/xhr_streaming')) routing = new WeakRef(next);
+        next();
+      });
+      const api = express.Router();
+      app.use('/api', api);
+      api.use('/chat', echoService());
+      server = await listen(app);
+    });
+    after(() => server.close());
+
+    it("lets Express's routing state go while the response stays open", async () => {
+      const session = `${server.url}/api/chat/000/${randomUUID()}`;
+      const sendUrl = `${session}/xhr_send`;
+      const r = await stream('POST', `${session}/xhr_streaming`);
+      try {
+        assert.equal(r.status, 200);
+        let body = '';
+        while (!body.endsWith('o\n')) body += (await r.read()) ?? '';
+        assert.ok(routing !== null, 'the middleware saw the request');
+        // Express keeps every router's closures in req.next; a response held for minutes
+        // must not keep them.
+        await until(
+          () => {
+            collectGarbage();
+            return routing?.deref() === undefined;
+          },
+          2000,
+          "the routers' closures collected",
+        );
+        const sent = await POST(sendUrl, { body: '["still here"]' });
+        assert.equal(sent.status, 204);
+        assert.equal(await r.read(), 'a["still here"]\n');
+      } finally {
+        r.close();
+      }
     });
   });
 
