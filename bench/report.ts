@@ -43,6 +43,8 @@ export interface RunInfo {
   profiling: boolean;
   /** The open-file limit the server and load generator ran under; null where unknown. */
   openFileLimit: number | null;
+  /** ws's optional native add-ons found installed (bufferutil). */
+  wsAddons: string[];
 }
 
 type Metric = keyof RunRecord;
@@ -165,7 +167,10 @@ export function markdown(
   lines.push(
     `${info.date}, \`${info.command}\`; Node ${info.node} on ${info.cpu} (${info.cores} cores); ` +
       `${info.pinning}; ${info.reps} repetition(s) per target, targets alternating; ` +
-      `${info.warmupMs} ms warm-up and ${info.durationMs} ms measured per run, fresh server process per run.`,
+      `${info.warmupMs} ms warm-up and ${info.durationMs} ms measured per run, fresh server process per run; ` +
+      (info.wsAddons.length === 0
+        ? 'ws without native add-ons (bufferutil not installed).'
+        : `ws with ${info.wsAddons.join(' and ')} (in every target that uses ws).`),
     '',
   );
   if (info.profiling) {

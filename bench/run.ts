@@ -10,6 +10,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { IpcPeer, type ClientTarget, type CpuReply, type LoadResult, type MemoryReply } from './ipc';
@@ -323,6 +324,21 @@ function openFileLimit(): number | null {
   }
 }
 
+/**
+ * Whether ws loads the optional native add-on bufferutil in every target (ws looks for it
+ * next to itself): it masks and unmasks frames natively, which changes the websocket
+ * figures. (utf-8-validate matters only on Node without buffer.isUtf8, before 18.14.)
+ */
+function wsAddons(): string[] {
+  if (process.env['WS_NO_BUFFER_UTIL']) return [];
+  try {
+    createRequire(require.resolve('ws')).resolve('bufferutil');
+    return ['bufferutil'];
+  } catch {
+    return [];
+  }
+}
+
 /** Descriptors a process keeps for itself besides the sessions: listeners, IPC, files. */
 const SPARE_FILE_DESCRIPTORS = 1000;
 
@@ -509,6 +525,7 @@ async function main(): Promise<void> {
     durationMs: options.durationMs,
     profiling: options.profile,
     openFileLimit: openFileLimit(),
+    wsAddons: wsAddons(),
   };
   const specs = runnable.map((entry) => entry.spec);
   const summaries = summarize(specs, records, options.reps, options.targets);
