@@ -14,22 +14,31 @@ export interface Timed {
  * every quarter of the shorter delay while any session waits, so a heartbeat or an expiry
  * comes at most a quarter of its delay late.
  *
- * Sessions are filed by deadline in slots of one tick each (a timing wheel), and a tick
- * looks only at the slots that came due: the cost of a tick follows the sessions due, not
- * the sessions open. A deadline that moves later (every frame written moves the heartbeat)
- * is only a number; the session is filed again when its old slot comes round. A slot is a
- * list threaded through its sessions, so filing one (twice per poll) moves a few pointers.
+ * Sessions are filed by deadline in slots of one tick each, on a wheel of as many slots as
+ * the longer delay spans, and a tick looks only at the slot that came due: the cost of a
+ * tick follows the sessions due, not the sessions open. A deadline that moves later (every
+ * frame written moves the heartbeat) is only a number; the session is filed again when its
+ * old slot comes round. A slot is a list threaded through its sessions, so filing one
+ * (twice per poll) moves a few pointers and allocates nothing.
  */
 export class SessionClock {
-  /** Slot number (deadline / tick, rounded up) -> the first session filed there. */
-  private readonly slots = new Map<number, Timed>();
+  /** Slot `n` is `wheel[n % wheel.length]`: the first session filed there, or null. */
+  private readonly wheel: (Timed | null)[];
+  /** Sessions filed on the wheel. */
+  private filed = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly tickMs: number;
   /** The first slot not yet looked at. */
   private nextSlot = 0;
+  /** The sessions of the slot being looked at; kept to allocate no array per tick. */
+  private readonly due: Timed[] = [];
 
   constructor(heartbeatDelay: number, disconnectDelay: number) {
     this.tickMs = Math.max(5, Math.floor(Math.min(heartbeatDelay, disconnectDelay) / 4));
+    // Every deadline is at most the longer delay away, plus a slot of rounding; one
+    // further away is filed at the last slot and filed again from there.
+    const span = Math.ceil(Math.max(heartbeatDelay, disconnectDelay) / this.tickMs) + 2;
+    this.wheel = new Array<Timed | null>(Math.min(span, MAX_SLOTS)).fill(null);
   }
 
   /** Files a session under its deadline, or earlier: when its deadline moved earlier. */
@@ -37,18 +46,24 @@ export class SessionClock {
     if (session.deadline === 0) return;
     if (this.timer === null) this.nextSlot = Math.floor(Date.now() / this.tickMs);
     // Rounded up: a slot is looked at once its start has passed, so everything in it is due.
-    // Never behind the slots already looked at, or it would wait forever.
-    const slot = Math.max(Math.ceil(session.deadline / this.tickMs), this.nextSlot);
+    // Never behind the slots already looked at, or it would wait forever; never past the
+    // wheel's last slot.
+    const slot = Math.min(
+      Math.max(Math.ceil(session.deadline / this.tickMs), this.nextSlot),
+      this.nextSlot + this.wheel.length - 1,
+    );
     const filed = session.clockSlot;
     // Filed at or before its deadline already: that slot will see it and file it again.
     if (filed !== 0 && filed <= slot) return;
     if (filed !== 0) this.delete(session);
-    const head = this.slots.get(slot);
+    const index = slot % this.wheel.length;
+    const head = this.wheel[index];
     session.clockPrev = null;
-    session.clockNext = head ?? null;
-    if (head !== undefined) head.clockPrev = session;
-    this.slots.set(slot, session);
+    session.clockNext = head;
+    if (head !== null) head.clockPrev = session;
+    this.wheel[index] = session;
     session.clockSlot = slot;
+    this.filed++;
     if (this.timer === null) {
       this.timer = setInterval(() => this.tick(), this.tickMs);
       // Sessions alone never keep a process alive: once its server is closed, it may exit.
@@ -61,13 +76,13 @@ export class SessionClock {
     if (filed === 0) return;
     const { clockPrev: prev, clockNext: next } = session;
     if (prev !== null) prev.clockNext = next;
-    else if (next !== null) this.slots.set(filed, next);
-    // The timer stops at its next tick once nothing waits: no timer churn per poll.
-    else this.slots.delete(filed);
+    else this.wheel[filed % this.wheel.length] = next;
     if (next !== null) next.clockPrev = prev;
     session.clockSlot = 0;
     session.clockPrev = null;
     session.clockNext = null;
+    // The timer stops at its next tick once nothing waits: no timer churn per poll.
+    this.filed--;
   }
 
   /** Stops the timer now (shutdown). */
@@ -78,31 +93,35 @@ export class SessionClock {
 
   private tick(): void {
     const now = Date.now();
-    const due = Math.floor(now / this.tickMs);
-    while (this.nextSlot <= due && this.slots.size > 0) {
-      const slot = this.nextSlot++;
-      const head = this.slots.get(slot);
-      if (head === undefined) continue;
-      this.slots.delete(slot);
+    const dueSlot = Math.floor(now / this.tickMs);
+    const due = this.due;
+    while (this.nextSlot <= dueSlot && this.filed > 0) {
+      const index = this.nextSlot++ % this.wheel.length;
       // Unfiled all before any fires: what one session's timer does (an application closing
       // other connections) may file or unfile others of this slot.
-      const sessions: Timed[] = [];
-      for (let session: Timed | null = head; session !== null;) {
+      for (let session = this.wheel[index]; session !== null;) {
         const next: Timed | null = session.clockNext;
         session.clockSlot = 0;
         session.clockPrev = null;
         session.clockNext = null;
-        sessions.push(session);
+        this.filed--;
+        due.push(session);
         session = next;
       }
-      for (const session of sessions) {
+      this.wheel[index] = null;
+      for (let i = 0; i < due.length; i++) {
+        const session = due[i];
         if (session.deadline === 0 || session.clockSlot !== 0) continue;
         if (session.deadline <= now) session.timerFired();
         // Not due after all (its deadline moved), or due again (a heartbeat sent).
         if (session.deadline !== 0 && session.clockSlot === 0) this.add(session);
       }
+      due.length = 0;
     }
-    this.nextSlot = due + 1;
-    if (this.slots.size === 0) this.stop();
+    this.nextSlot = dueSlot + 1;
+    if (this.filed === 0) this.stop();
   }
 }
+
+/** A wheel's size at most, whatever the delays: 64 KiB of slots. */
+const MAX_SLOTS = 8192;
