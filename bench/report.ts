@@ -318,9 +318,9 @@ export function markdown(
       const window = (spec.windowMs ?? info.durationMs) / 1000;
       lines.push(
         '',
-        `Measured over ${window} s per run, after the sessions were open; errors are sessions the server closed in the window. A heartbeat is an \`h\` frame or a ` +
-          'websocket ping the load generator received: sockjs-node sends pings only; sockjs-express sends ' +
-          '`h` frames (PROTOCOL.md) and pings to find dead peers.' +
+        `Measured over ${window} s per run, after the sessions were open; errors are sessions the server closed in the window. A heartbeat is an \`h\` frame the load generator received, ` +
+          'or a websocket ping where no `h` frames come: sockjs-node sends pings only; sockjs-express ' +
+          'sends an `h` frame (PROTOCOL.md) and a ping to find dead peers with each heartbeat.' +
           (info.openFileLimit !== null && (summary.targets['ours-http']?.sessions.median ?? 0) < spec.sessions
             ? ` Fewer than ${fmt(spec.sessions)} sessions: the open-file limit of a process on this machine ` +
               `is ${fmt(info.openFileLimit)}, and every session holds a descriptor in the server and in the load generator.`
