@@ -76,7 +76,7 @@ function framed(payload: Buffer): Buffer {
   } else {
     start = 0;
     payload[1] = 127;
-    // 2^53 bytes is beyond any buffer: the high word of the 64-bit length is 0.
+    // The 64-bit length as two 32-bit words (Buffer has no safe 64-bit integer write).
     payload.writeUInt32BE(Math.floor(length / 0x100000000), 2);
     payload.writeUInt32BE(length >>> 0, 6);
   }
@@ -186,7 +186,7 @@ export class WebsocketReceiver implements Receiver {
     }
     const socket = this.socket;
     if (socket !== null && this.writesDirectly()) {
-      // Plain ASCII messages (the common case) become the frame's bytes in one pass.
+      // Plain ASCII messages (nothing to escape) become the frame's bytes in one pass.
       const payload = plainMessageFrame(messages, MAX_HEADER, '');
       if (payload !== null) {
         socket.write(framed(payload));
