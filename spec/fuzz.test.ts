@@ -21,6 +21,8 @@ import type { Connection } from '../lib/session/connection';
 import { SERVICE } from '../lib/middleware';
 import { delay, listen, until, type TestServer } from './helpers/server';
 import { POST, RawConnection, fireAndHold, stream } from './helpers/http';
+import { asciiSpecials } from './helpers/protocol';
+import { WsClient } from './helpers/websocket';
 
 // ---------------------------------------------------------------------------------
 // The server under test: one process, several services, every fault recorded
@@ -1779,5 +1781,50 @@ describe('counterexamples the properties found', () => {
     assert.ok(!held, `session still held (open connections: ${bed.services.echo.stats().connections})`);
     const left = await socketsLeft(bed, before, 1000);
     assert.equal(left, 0, 'server sockets still open after the client closed');
+  });
+});
+
+describe('plain ASCII framing', () => {
+  let server: TestServer;
+  before(async () => {
+    const app = express();
+    const echo = sockjsMiddleware({ log: () => undefined, heartbeatDelay: 60_000 });
+    echo.on('connection', (conn) => conn.on('data', (message: string) => conn.write(message)));
+    app.use('/echo', echo);
+    const httpServer = createServer(app);
+    attachUpgrade(httpServer);
+    server = await listen(httpServer);
+  });
+  after(() => server.close());
+
+  it('echoes ASCII messages byte-exact on a websocket and on xhr-polling, whatever they hold', async () => {
+    // Mostly plain characters, now and then one JSON escapes: long enough for the
+    // four-bytes-at-a-time test, with the special characters at random offsets.
+    const charArb = fc.oneof(
+      { weight: 15, arbitrary: fc.constantFrom(...'abcdXYZ0189 ~!#$%&*+-./:;<=>?@^_`{|}') },
+      { weight: 1, arbitrary: fc.constantFrom(...asciiSpecials()) },
+    );
+    const batchArb = fc.array(fc.string({ unit: charArb, maxLength: 300, size: 'max' }), {
+      minLength: 1,
+      maxLength: 3,
+    });
+    const session = `${server.url}/echo/000/${randomUUID()}`;
+    assert.equal((await POST(`${session}/xhr`)).body, 'o\n');
+    const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
+    try {
+      assert.equal(await ws.recv(), 'o');
+      await fc.assert(
+        fc.asyncProperty(batchArb, async (batch) => {
+          const json = JSON.stringify(batch);
+          ws.send(json);
+          assert.equal(await ws.recv(), 'a' + json);
+          assert.equal((await POST(`${session}/xhr_send`, { body: json })).status, 204);
+          assert.equal((await POST(`${session}/xhr`)).body, 'a' + json + '\n');
+        }),
+        settings(200, 5000),
+      );
+    } finally {
+      await ws.close();
+    }
   });
 });
