@@ -46,7 +46,8 @@ function preParsedBody(req: ParsedRequest, formField: string | undefined): strin
   return String(body);
 }
 
-type BodyCallback = (error: BodyError | null, body: string) => void;
+/** The body as read off the socket (bytes), or as another middleware left it (text). */
+type BodyCallback = (error: BodyError | null, body: string | Buffer) => void;
 
 const READER = Symbol('sockjs.bodyReader');
 type ReadRequest = IncomingMessage & { [READER]?: BodyReader };
@@ -111,10 +112,7 @@ class BodyReader {
       return;
     }
     const chunks = this.chunks;
-    this.callback(
-      null,
-      chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, this.size).toString('utf8'),
-    );
+    this.callback(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.size));
   }
 }
 
@@ -185,7 +183,7 @@ export class StallWatch {
 }
 
 /**
- * Reads a request body as UTF-8 text, refusing it with 413 as soon as it passes `limit`
+ * Reads a request body, refusing it with 413 as soon as it passes `limit`
  * bytes (checked on Content-Length and again chunk by chunk, so nothing large is buffered)
  * and with 408 when it stalls (slow-body attacks; see StallWatch).
  */

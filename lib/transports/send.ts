@@ -4,6 +4,7 @@ import { readBody } from '../http/body';
 import { NO_CACHE, cors } from '../http/headers';
 import { TEXT_PLAIN, sendText } from '../http/respond';
 import { decodeMessages } from '../protocol/frames';
+import { plainSingleMessage } from '../protocol/plain-frames';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -43,13 +44,13 @@ function receiveMessages(
     }
     let payload = body;
     if (formField !== undefined && isForm(req.headers['content-type'])) {
-      payload = new URLSearchParams(body).get(formField) ?? '';
+      payload = new URLSearchParams(body.toString()).get(formField) ?? '';
     }
-    if (payload === '') {
+    if (payload.length === 0) {
       sendText(res, 500, 'Payload expected.', headers);
       return;
     }
-    const messages = decodeMessages(payload, false);
+    const messages = typeof payload === 'string' ? decodeMessages(payload, false) : decodeBody(payload);
     if (messages === null) {
       sendText(res, 500, 'Broken JSON encoding.', headers);
       return;
@@ -65,6 +66,12 @@ function receiveMessages(
     answer();
     session.didMessages(messages);
   });
+}
+
+/** A body's messages: plain ASCII sliced straight out of the bytes, anything else parsed. */
+function decodeBody(body: Buffer): string[] | null {
+  const message = plainSingleMessage(body);
+  return message !== null ? [message] : decodeMessages(body.toString('utf8'), false);
 }
 
 function isForm(contentType: string | undefined): boolean {

@@ -233,6 +233,20 @@ describe('protocol', () => {
       }
     });
 
+    it('refuses a raw control character in a plain-looking send, short or long', async () => {
+      const transUrl = base + newSession();
+      assert.equal((await POST(`${transUrl}/xhr`)).body, 'o\n');
+      for (const length of [10, 200]) {
+        // JSON forbids it unescaped; a ["..."] of ASCII must not slip past the parser.
+        const r = await POST(`${transUrl}/xhr_send`, { body: '["' + 'x'.repeat(length - 1) + '\x01"]' });
+        assert.equal(r.status, 500);
+        assert.equal(r.body, 'Broken JSON encoding.');
+      }
+      // The session is unharmed.
+      assert.equal((await POST(`${transUrl}/xhr_send`, { body: '["fine"]' })).status, 204);
+      assert.equal((await POST(`${transUrl}/xhr`)).body, 'a["fine"]\n');
+    });
+
     it('round-trips characters outside the BMP', async () => {
       const transUrl = base + newSession();
       assert.equal((await POST(`${transUrl}/xhr`)).body, 'o\n');
