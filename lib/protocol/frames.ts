@@ -2,6 +2,7 @@
  * SockJS frames, server to client, and the decoding of what clients send.
  * See PROTOCOL.md section 3.
  */
+import { plainSingleMessage } from './plain-frames';
 
 export const OPEN_FRAME = 'o';
 export const HEARTBEAT_FRAME = 'h';
@@ -55,4 +56,13 @@ export function decodeMessages(payload: string, allowSingleString: boolean): str
   if (!Array.isArray(value)) return null;
   for (const item of value) if (typeof item !== 'string') return null;
   return value as string[];
+}
+
+/**
+ * `decodeMessages` for a payload as received (UTF-8 bytes): a `["..."]` of plain ASCII is
+ * sliced straight out of the bytes, anything else decoded and parsed.
+ */
+export function decodeMessageBytes(payload: Buffer, allowSingleString: boolean): string[] | null {
+  const message = plainSingleMessage(payload);
+  return message !== null ? [message] : decodeMessages(payload.toString('utf8'), allowSingleString);
 }

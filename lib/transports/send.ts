@@ -3,8 +3,7 @@ import type { SessionRequest } from './context';
 import { readBody } from '../http/body';
 import { NO_CACHE, cors } from '../http/headers';
 import { TEXT_PLAIN, sendText } from '../http/respond';
-import { decodeMessages } from '../protocol/frames';
-import { plainSingleMessage } from '../protocol/plain-frames';
+import { decodeMessageBytes, decodeMessages } from '../protocol/frames';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -50,7 +49,8 @@ function receiveMessages(
       sendText(res, 500, 'Payload expected.', headers);
       return;
     }
-    const messages = typeof payload === 'string' ? decodeMessages(payload, false) : decodeBody(payload);
+    const messages =
+      typeof payload === 'string' ? decodeMessages(payload, false) : decodeMessageBytes(payload, false);
     if (messages === null) {
       sendText(res, 500, 'Broken JSON encoding.', headers);
       return;
@@ -66,12 +66,6 @@ function receiveMessages(
     answer();
     session.didMessages(messages);
   });
-}
-
-/** A body's messages: plain ASCII sliced straight out of the bytes, anything else parsed. */
-function decodeBody(body: Buffer): string[] | null {
-  const message = plainSingleMessage(body);
-  return message !== null ? [message] : decodeMessages(body.toString('utf8'), false);
 }
 
 function isForm(contentType: string | undefined): boolean {

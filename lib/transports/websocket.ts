@@ -3,8 +3,8 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Receiver, ReceiverOwner } from './receiver';
 import type { Session } from '../session/session';
-import { HEARTBEAT_FRAME, closeFrame, decodeMessages, messageFrame } from '../protocol/frames';
-import { plainMessageFrame, plainSingleMessage } from '../protocol/plain-frames';
+import { HEARTBEAT_FRAME, closeFrame, decodeMessageBytes, messageFrame } from '../protocol/frames';
+import { plainMessageFrame } from '../protocol/plain-frames';
 
 /** Close codes a websocket close frame may carry (RFC 6455 section 7.4). */
 function wireCloseCode(code: number): number {
@@ -243,24 +243,17 @@ export class WebsocketReceiver implements Receiver {
   received(data: Buffer | Buffer[] | ArrayBuffer): void {
     const session = this.session;
     if (session === null || this.ended) return;
-    if (!this.raw && Buffer.isBuffer(data)) {
-      const message = plainSingleMessage(data);
-      if (message !== null) {
-        session.didMessages([message]);
-        return;
-      }
-    }
-    const text = Array.isArray(data)
-      ? Buffer.concat(data).toString('utf8')
-      : Buffer.isBuffer(data)
-        ? data.toString('utf8')
-        : Buffer.from(data).toString('utf8');
+    const bytes = Buffer.isBuffer(data)
+      ? data
+      : Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.from(data);
     if (this.raw) {
-      session.didMessages([text]);
+      session.didMessages([bytes.toString('utf8')]);
       return;
     }
-    if (text === '') return;
-    const messages = decodeMessages(text, true);
+    if (bytes.length === 0) return;
+    const messages = decodeMessageBytes(bytes, true);
     if (messages === null) {
       // Broken framing ends this connection at once; the reference server says 3000.
       this.ws.close(3000, 'Broken framing.');
