@@ -50,20 +50,20 @@ function plainAscii(data: Buffer, start: number, end: number): boolean {
 
 /**
  * `a["m1","m2",...]` followed by `suffix`, as bytes, with `headroom` bytes left free in
- * front (for a websocket frame header). Null unless every message is plain ASCII.
+ * front (for a websocket frame header). `bytes` is the messages' UTF-8 size. Null unless
+ * every message is plain ASCII.
  */
 export function plainMessageFrame(
   messages: readonly string[],
+  bytes: number,
   headroom: number,
   suffix: string,
 ): Buffer | null {
-  let size = headroom + 2 + messages.length * 3 + suffix.length;
-  for (const message of messages) {
-    // Every character outside ASCII takes more than one byte in UTF-8.
-    if (Buffer.byteLength(message) !== message.length) return null;
-    size += message.length;
-  }
-  const frame = Buffer.allocUnsafe(size);
+  let chars = 0;
+  for (const message of messages) chars += message.length;
+  // Every character outside ASCII takes more than one byte in UTF-8.
+  if (bytes !== chars) return null;
+  const frame = Buffer.allocUnsafe(headroom + 2 + messages.length * 3 + chars + suffix.length);
   let at = headroom;
   frame[at++] = 0x61; // a
   frame[at++] = 0x5b; // [

@@ -145,8 +145,7 @@ export class Session implements ReceiverOwner {
     this.flushScheduled = false;
     const receiver = this.receiver;
     if (receiver === null || this.queue.length === 0) return;
-    const messages = this.takeQueue();
-    sendMessages(receiver, messages);
+    this.sendQueue(receiver);
     if (this.receiver === receiver && this.deadline !== 0)
       this.deadline = Date.now() + this.host.heartbeatDelay;
     if (this.needDrain) this.checkDrain();
@@ -156,6 +155,14 @@ export class Session implements ReceiverOwner {
   private socketBacklog(): number {
     const socket = this.receiver?.socket;
     return socket ? socket.writableLength : 0;
+  }
+
+  /** Everything queued, to `receiver` as one frame; framed by the receiver where it can. */
+  private sendQueue(receiver: Receiver): void {
+    const bytes = this.queuedBytes;
+    const messages = this.takeQueue();
+    if (receiver.sendMessages !== undefined) receiver.sendMessages(messages, bytes);
+    else receiver.sendFrame(messageFrame(messages));
   }
 
   private takeQueue(): string[] {
@@ -287,9 +294,7 @@ export class Session implements ReceiverOwner {
   }
 
   private deliverClose(receiver: Receiver): void {
-    if (this.queue.length > 0) {
-      sendMessages(receiver, this.takeQueue());
-    }
+    if (this.queue.length > 0) this.sendQueue(receiver);
     const delivered = !receiver.ended;
     if (delivered && receiver.sendClose !== undefined) {
       receiver.sendClose(this.closeCode, this.closeReason);
@@ -343,12 +348,6 @@ export class Session implements ReceiverOwner {
     this.announced = true;
     this.host.connectionOpened(this.connection);
   }
-}
-
-/** One `a[...]` frame of `messages`, framed by the receiver itself where it can. */
-function sendMessages(receiver: Receiver, messages: readonly string[]): void {
-  if (receiver.sendMessages !== undefined) receiver.sendMessages(messages);
-  else receiver.sendFrame(messageFrame(messages));
 }
 
 function emitConnection(session: Session): void {

@@ -40,10 +40,11 @@ export interface Receiver {
   destroy(): void;
   /**
    * Messages the transport frames itself: a raw websocket sends them as they are; others
-   * build the frame's bytes straight from plain text. Transports without it get
+   * build the frame's bytes straight from plain text. `bytes` is their UTF-8 size, which
+   * the session counted as they were queued. Transports without it get
    * `sendFrame(messageFrame(messages))`.
    */
-  sendMessages?(messages: readonly string[]): void;
+  sendMessages?(messages: readonly string[], bytes: number): void;
   /** A heartbeat, where the transport has more to do than write the `h` frame. */
   sendHeartbeat?(): void;
   /** Transports without SockJS framing (raw websocket) take the close as it is. */

@@ -63,10 +63,10 @@ export class ResponseReceiver implements Receiver {
     this.write(data, Buffer.byteLength(data));
   }
 
-  sendMessages(messages: readonly string[]): void {
+  sendMessages(messages: readonly string[], bytes: number): void {
     if (this.ended) return;
     const suffix = this.format.plainSuffix;
-    const data = suffix === undefined ? null : plainMessageFrame(messages, 0, suffix);
+    const data = suffix === undefined ? null : plainMessageFrame(messages, bytes, 0, suffix);
     if (data === null) this.sendFrame(messageFrame(messages));
     else this.write(data, data.length);
   }

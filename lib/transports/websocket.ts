@@ -178,7 +178,7 @@ export class WebsocketReceiver implements Receiver {
     return this.plainFrames && this.ws.readyState === OPEN;
   }
 
-  sendMessages(messages: readonly string[]): void {
+  sendMessages(messages: readonly string[], bytes: number): void {
     if (this.ended) return;
     if (this.raw) {
       for (const message of messages) this.ws.send(message);
@@ -187,7 +187,7 @@ export class WebsocketReceiver implements Receiver {
     const socket = this.socket;
     if (socket !== null && this.writesDirectly()) {
       // Plain ASCII messages (nothing to escape) become the frame's bytes in one pass.
-      const payload = plainMessageFrame(messages, MAX_HEADER, '');
+      const payload = plainMessageFrame(messages, bytes, MAX_HEADER, '');
       if (payload !== null) {
         socket.write(framed(payload));
         return;
