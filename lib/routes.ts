@@ -5,6 +5,7 @@ import type { TransportName } from './options';
 import type { SessionHandler, SessionRequest } from './transports/context';
 import { sendMethodNotAllowed, sendText } from './http/respond';
 import { originAllowed } from './http/origin';
+import { hasUnframedBody } from './http/framing';
 import { upgradeContext } from './upgrade';
 import {
   greeting,
@@ -98,6 +99,11 @@ export class RouteTable {
     const method = req.method ?? 'GET';
     const service = this.service;
 
+    if (hasUnframedBody(req)) {
+      // Written in full before Node destroys the socket on the parse error that follows.
+      sendText(res, 400, 'Invalid Transfer-Encoding.', { Connection: 'close' });
+      return true;
+    }
     if (pathname === '/' || pathname === '') {
       if (method === 'GET' || method === 'HEAD') greeting(res);
       else sendMethodNotAllowed(res, 'GET');

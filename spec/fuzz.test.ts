@@ -1721,6 +1721,58 @@ describe('random interleavings on a healthy session', () => {
 });
 
 describe('counterexamples the properties found', () => {
+  it('answers 400 to a request whose Transfer-Encoding does not end in chunked, before any stream opens', async () => {
+    // Node hands such a request to its listener and then fails to parse it: the stream
+    // opened for it died with the socket before its corked head was written, and the
+    // client saw the connection close with no answer at all.
+    const before = baseline(bed);
+    for (const transport of ['eventsource', 'xhr_streaming', 'htmlfile?c=f', 'xhr']) {
+      const sessionId = randomUUID();
+      const conn = await RawConnection.connect(bed.url);
+      try {
+        const method = transport.startsWith('xhr') ? 'POST' : 'GET';
+        conn.send(
+          `${method} /echo/000/${sessionId}/${transport} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+            'Transfer-Encoding: gzip\r\n\r\n',
+        );
+        const head = await conn.readHead();
+        assert.equal(head.status, 400, transport);
+        assert.equal(head.headers.connection, 'close', transport);
+        assert.equal((await conn.readUntilClose()).toString(), 'Invalid Transfer-Encoding.', transport);
+      } finally {
+        conn.close();
+      }
+      assert.equal(
+        bed.services.echo[SERVICE].sessions.get(sessionId),
+        undefined,
+        `${transport}: session opened`,
+      );
+    }
+    const left = await socketsLeft(bed, before, 1000);
+    assert.equal(left, 0, 'server sockets still open after the client closed');
+  });
+
+  it('still reads a chunked send body whose Transfer-Encoding lists another coding first', async () => {
+    // `gzip, chunked` frames the body; only a list that does not end in chunked is refused.
+    const sessionId = randomUUID();
+    const opened = await POST(`${bed.url}/echo/000/${sessionId}/xhr`);
+    assert.equal(opened.body, 'o\n');
+    const conn = await RawConnection.connect(bed.url);
+    try {
+      const body = '["x"]';
+      conn.send(
+        `POST /echo/000/${sessionId}/xhr_send HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+          `Transfer-Encoding: identity , Chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+      );
+      assert.equal((await conn.readHead()).status, 204);
+    } finally {
+      conn.close();
+    }
+    const polled = await POST(`${bed.url}/echo/000/${sessionId}/xhr`);
+    assert.equal(polled.body, 'a["x"]\n');
+    bed.services.echo[SERVICE].sessions.get(sessionId)?.close(3000, 'Go away!');
+  });
+
   it('closes the socket of an upgrade request it answered over HTTP, even when more bytes followed it', async () => {
     // An answer without a switch (here /info; the same for 400, 403, 404, 503) ends the
     // socket, but a client that sent 64 KiB or more after the request head leaves data
