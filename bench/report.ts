@@ -1,5 +1,12 @@
 /** Turns the runs into the Markdown tables (stdout and results/latest.md) and the JSON. */
-import { TARGETS, floorFor, targetsFor, type ScenarioSpec, type TargetName } from './scenarios';
+import {
+  IDLE_CPU_WARMUP_MS,
+  TARGETS,
+  floorFor,
+  targetsFor,
+  type ScenarioSpec,
+  type TargetName,
+} from './scenarios';
 import { fmt, fmtRatio, fmtSpread, median, pairedRatios, spread, type Spread } from './stats';
 
 /** One measurement: one target, one scenario, one repetition, each in fresh processes. */
@@ -156,6 +163,19 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   return [row(header), row(header.map(() => '---')), ...rows.map(row)];
 }
 
+/** Warm-up and measured window per run; scenarios with a window of their own say theirs. */
+function windows(info: RunInfo, specs: readonly ScenarioSpec[]): string {
+  const own = specs
+    .filter((spec) => spec.windowMs !== undefined)
+    .map((spec) => {
+      const warmupMs = spec.kind === 'idle-cpu' ? Math.max(info.warmupMs, IDLE_CPU_WARMUP_MS) : info.warmupMs;
+      return `${spec.id}: ${warmupMs} ms warm-up and ${(spec.windowMs ?? 0) / 1000} s measured`;
+    });
+  if (own.length === specs.length) return own.join('; ') + ' per run';
+  const usual = `${info.warmupMs} ms warm-up and ${info.durationMs} ms measured per run`;
+  return own.length === 0 ? usual : `${usual} (${own.join('; ')})`;
+}
+
 export function markdown(
   info: RunInfo,
   specs: readonly ScenarioSpec[],
@@ -167,7 +187,7 @@ export function markdown(
   lines.push(
     `${info.date}, \`${info.command}\`; Node ${info.node} on ${info.cpu} (${info.cores} cores); ` +
       `${info.pinning}; ${info.reps} repetition(s) per target, targets alternating; ` +
-      `${info.warmupMs} ms warm-up and ${info.durationMs} ms measured per run, fresh server process per run; ` +
+      `${windows(info, specs)}, fresh server process per run; ` +
       (info.wsAddons.length === 0
         ? 'ws without native add-ons (bufferutil not installed).'
         : `ws with ${info.wsAddons.join(' and ')} (in every target that uses ws).`),

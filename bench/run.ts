@@ -14,7 +14,14 @@ import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { IpcPeer, type ClientTarget, type CpuReply, type LoadResult, type MemoryReply } from './ipc';
-import { SCENARIOS, TARGETS, targetsFor, type ScenarioSpec, type TargetName } from './scenarios';
+import {
+  IDLE_CPU_WARMUP_MS,
+  SCENARIOS,
+  TARGETS,
+  targetsFor,
+  type ScenarioSpec,
+  type TargetName,
+} from './scenarios';
 import { markdown, summarize, type RunInfo, type RunRecord } from './report';
 import { profileText, summarizeProfile } from './profile';
 
@@ -391,7 +398,7 @@ async function runOnce(
         // The opening burst's garbage collected (every target alike) and the timers settled
         // before the window: the window is the steady state of idle sessions.
         await server.peer.request<MemoryReply>({ type: 'memory' }, 30_000);
-        warmupMs = Math.max(warmupMs, 3000);
+        warmupMs = Math.max(warmupMs, IDLE_CPU_WARMUP_MS);
       }
       await client.request({ type: 'measure', durationMs: warmupMs }, warmupMs + 30_000);
       if (options.profile) await server.peer.request({ type: 'profile-start' }, 10_000);
