@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -159,6 +160,46 @@ describe('sockjsMiddleware', () => {
         assert.equal(await r.read(), 'a["still here"]\n');
       } finally {
         r.close();
+      }
+    });
+  });
+
+  describe('behind middleware still at work when the client leaves', () => {
+    let server: TestServer;
+    let handedOn = 0;
+    before(async () => {
+      const app = express();
+      // A check (authorisation, a lookup) that outlasts the client's patience.
+      app.use((req: Request, _res: Response, next: NextFunction) => {
+        if (req.headers['x-slow'] === undefined) {
+          next();
+          return;
+        }
+        req.socket.once('close', () => {
+          next();
+          handedOn++;
+        });
+      });
+      app.use('/echo', echoService({ disconnectDelay: 60_000 }));
+      server = await listen(app);
+    });
+    after(() => server.close());
+
+    it('treats a receiving request cut before the service saw it as cut', async () => {
+      for (const transport of ['xhr_streaming', 'xhr']) {
+        const session = `${server.url}/echo/000/${randomUUID()}`;
+        const before = handedOn;
+        const gone = request(`${session}/${transport}`, { method: 'POST', headers: { 'X-Slow': '1' } });
+        gone.on('error', () => undefined);
+        gone.end();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        gone.destroy();
+        await until(() => handedOn === before + 1, 2000, `${transport}: the request handed on`);
+        await new Promise((resolve) => setImmediate(resolve));
+        // The service saw the request after its socket had closed: the session is over, as
+        // for any cut receiving request, instead of holding a dead response for a minute.
+        const next = await POST(`${session}/xhr`);
+        assert.equal(next.body, 'c[1002,"Connection interrupted"]\n', transport);
       }
     });
   });

@@ -1,6 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import onFinished from 'on-finished';
 import { NO_CACHE, cors } from '../http/headers';
 import { messageFrame } from '../protocol/frames';
 import { plainMessageFrame } from '../protocol/plain-frames';
@@ -8,6 +7,19 @@ import type { ConnectionProtocol, Receiver, ReceiverOwner } from './receiver';
 
 /** TCP keep-alive probes on long-held requests find peers that vanished without a FIN. */
 const TCP_KEEPALIVE_MS = 5000;
+
+const RECEIVER = Symbol('sockjs.responseReceiver');
+type ReceivingResponse = ServerResponse & { [RECEIVER]?: ResponseReceiver };
+
+// One listener function for every response, no closures per request: `this` is the
+// response, which points at its receiver. Node emits 'close' once the response has ended
+// or its connection was cut, whichever comes first.
+function onResponseClose(this: ReceivingResponse): void {
+  this[RECEIVER]?.responseClosed();
+}
+function cutEarlier(receiver: ResponseReceiver): void {
+  receiver.reportLost();
+}
 
 /** How one HTTP transport puts frames on the wire. */
 export interface ResponseFormat {
@@ -54,7 +66,16 @@ export class ResponseReceiver implements Receiver {
     this.budget = limit;
     this.socket = req.socket;
     if (this.socket && limit > 1) this.socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
-    onFinished(res, () => this.responseFinished());
+    if (res.destroyed || this.socket === null || this.socket.destroyed) {
+      // Cut while the request waited (middleware, a relay's round trip): its 'close' has
+      // come and gone. Nothing is written to it (a poll would count its frame as delivered),
+      // and its session hears of the loss once it has attached it.
+      this.ended = true;
+      process.nextTick(cutEarlier, this);
+    } else {
+      (res as ReceivingResponse)[RECEIVER] = this;
+      res.on('close', onResponseClose);
+    }
   }
 
   sendFrame(frame: string): void {
@@ -96,7 +117,7 @@ export class ResponseReceiver implements Receiver {
    * so proxies and browsers see the response start.
    */
   open(): void {
-    if (this.started) return;
+    if (this.started || this.ended) return;
     this.started = true;
     this.res.writeHead(200, this.headers());
     const prelude = this.format.prelude(this.callback);
@@ -137,9 +158,15 @@ export class ResponseReceiver implements Receiver {
   }
 
   /** The response is over: ended by us (nothing to do) or by the network (abort). */
-  private responseFinished(): void {
+  /** @internal The response is over; unless we ended it, its client went away. */
+  responseClosed(): void {
     if (this.ended) return;
     this.ended = true;
+    this.reportLost();
+  }
+
+  /** @internal */
+  reportLost(): void {
     const owner = this.owner;
     if (owner !== null) owner.receiverLost(this);
   }
