@@ -157,15 +157,14 @@ export class ResponseReceiver implements Receiver {
     if (owner !== null) owner.receiverDone(this);
   }
 
-  /** The response is over: ended by us (nothing to do) or by the network (abort). */
-  /** @internal The response is over; unless we ended it, its client went away. */
+  /** @internal The response is over: ended by us (nothing to do) or by the network (abort). */
   responseClosed(): void {
     if (this.ended) return;
     this.ended = true;
     this.reportLost();
   }
 
-  /** @internal */
+  /** @internal Tells the session its client went away: the session closes as interrupted. */
   reportLost(): void {
     const owner = this.owner;
     if (owner !== null) owner.receiverLost(this);
