@@ -66,8 +66,8 @@ const IFRAME_PATH = /^\/iframe[0-9a-z._-]*\.html$/;
 /** `BASE/websocket` is raw, `BASE/<server>/<session>/websocket` framed; anything else null. */
 function websocketKind(pathname: string): 'raw' | 'framed' | null {
   if (pathname === '/websocket') return 'raw';
-  const match = SESSION_PATH.exec(pathname);
-  return match !== null && match[3] === 'websocket' ? 'framed' : null;
+  // The suffix first: most session URLs are not websockets, and test() builds no match.
+  return pathname.endsWith('/websocket') && SESSION_PATH.test(pathname) ? 'framed' : null;
 }
 
 /**
