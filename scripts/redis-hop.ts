@@ -64,12 +64,15 @@ async function openSession(
   return url;
 }
 
-async function polling(
-  owner: DemoInstance,
-  sendAt: DemoInstance,
-  receiveAt: DemoInstance,
-  name: string,
-): Promise<Result> {
+/** Where a measured session is opened, and where its sends and receiving requests go. */
+interface Hop {
+  readonly owner: DemoInstance;
+  readonly sendAt: DemoInstance;
+  readonly receiveAt: DemoInstance;
+  readonly name: string;
+}
+
+async function polling({ owner, sendAt, receiveAt, name }: Hop): Promise<Result> {
   const url = await openSession(owner, name);
   const samples: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
@@ -84,12 +87,7 @@ async function polling(
   return summarise(samples);
 }
 
-async function streaming(
-  owner: DemoInstance,
-  sendAt: DemoInstance,
-  receiveAt: DemoInstance,
-  name: string,
-): Promise<Result> {
+async function streaming({ owner, sendAt, receiveAt, name }: Hop): Promise<Result> {
   const url = await openSession(owner, name);
   const samples: number[] = [];
   let buffered = '';
@@ -167,7 +165,7 @@ async function main(): Promise<void> {
       ['xhr-streaming', streaming],
     ] as const) {
       for (const [name, sendAt, receiveAt] of cases) {
-        const result = await run(owner, sendAt, receiveAt, name);
+        const result = await run({ owner, sendAt, receiveAt, name });
         console.log(
           `${transportName.padEnd(15)} ${name.padEnd(8)} ${result.median.toFixed(3).padStart(7)} ${result.p99.toFixed(3).padStart(7)}`,
         );
