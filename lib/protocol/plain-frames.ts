@@ -6,32 +6,33 @@
  * cheaper, and the frame is built once, as the bytes the socket sends.
  * Anything else returns null, and the caller takes the JSON path of frames.ts.
  */
-import * as buffer from 'node:buffer';
-
-/** Node 18.15+ and 19.6+: a SIMD check that every byte is below 0x80. */
-const isAscii: ((data: Buffer) => boolean) | undefined = (buffer as { isAscii?: (data: Buffer) => boolean })
-  .isAscii;
 
 /** Below this many bytes, a byte loop beats setting up a word view. */
 const WORD_SCAN_MIN = 64;
 
-/** True when no byte in `data[start, end)` is a control character, `"` or `\`. ASCII only. */
+/** Whether a byte is not plain: a control character, `"`, `\` or not ASCII at all. */
+function special(c: number): boolean {
+  return c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80;
+}
+
+/** True when every byte in `data[start, end)` is plain ASCII: printable, not `"` or `\`. */
 function plainAscii(data: Buffer, start: number, end: number): boolean {
   let i = start;
   if (end - start >= WORD_SCAN_MIN) {
     while ((data.byteOffset + i) & 3) {
-      const c = data[i++];
-      if (c < 0x20 || c === 0x22 || c === 0x5c) return false;
+      if (special(data[i++])) return false;
     }
     const words = new Uint32Array(data.buffer, data.byteOffset + i, (end - i) >>> 2);
     for (let w = 0; w < words.length; w++) {
-      // Byte-parallel tests (every byte is below 0x80): a byte below 0x20, or equal to
-      // 0x22 or 0x5c (a zero byte after the XOR), sets its top bit in the result.
+      // Byte-parallel tests: a byte of 0x80 or more, below 0x20, or equal to 0x22 or 0x5c
+      // (a zero byte after the XOR) sets its top bit in the result. Borrows between bytes
+      // arise only above a byte already caught, so no plain word is refused.
       const x = words[w];
       const quote = x ^ 0x22222222;
       const backslash = x ^ 0x5c5c5c5c;
       if (
-        (((x - 0x20202020) & ~x) |
+        (x |
+          ((x - 0x20202020) & ~x) |
           ((quote - 0x01010101) & ~quote) |
           ((backslash - 0x01010101) & ~backslash)) &
         0x80808080
@@ -42,8 +43,7 @@ function plainAscii(data: Buffer, start: number, end: number): boolean {
     i += words.length * 4;
   }
   for (; i < end; i++) {
-    const c = data[i];
-    if (c < 0x20 || c === 0x22 || c === 0x5c) return false;
+    if (special(data[i])) return false;
   }
   return true;
 }
@@ -89,7 +89,6 @@ export function plainSingleMessage(data: Buffer): string | null {
   const end = data.length - 2;
   if (end < 2 || data[0] !== 0x5b || data[1] !== 0x22 || data[end] !== 0x22 || data[end + 1] !== 0x5d)
     return null;
-  if (isAscii === undefined || !isAscii(data)) return null;
   if (!plainAscii(data, 2, end)) return null;
   return data.toString('latin1', 2, end);
 }
