@@ -9,6 +9,9 @@ export interface Timed {
   timerFired(): void;
 }
 
+/** A wheel's size at most, whatever the delays: 64 KiB of slots. */
+const MAX_SLOTS = 8192;
+
 /**
  * Heartbeats and disconnect delays of every session of a service, on one timer that ticks
  * every quarter of the shorter delay while any session waits, so a heartbeat or an expiry
@@ -122,6 +125,3 @@ export class SessionClock {
     if (this.filed === 0) this.stop();
   }
 }
-
-/** A wheel's size at most, whatever the delays: 64 KiB of slots. */
-const MAX_SLOTS = 8192;
