@@ -17,6 +17,7 @@ import { upgradeContext } from './upgrade';
 import { sendText } from './http/respond';
 import { StallWatch } from './http/body';
 import { SessionClock } from './session/clock';
+import { IndexedSet } from './session/indexed-set';
 import type { ResponseFormat } from './transports/response-receiver';
 
 /** What `stats()` reports for one service. */
@@ -78,7 +79,7 @@ export class SockjsService implements SessionHost {
   private wss: WebSocketServer | null = null;
   /** Headers the 101 answer must carry, by request (JSESSIONID, cookies set by middleware). */
   private readonly handshakeHeaders = new WeakMap<IncomingMessage, string[]>();
-  private readonly websockets = new Set<WebsocketReceiver>();
+  private readonly websockets = new IndexedSet<WebsocketReceiver>();
   private sweepTimer: NodeJS.Timeout | null = null;
   /** @internal Set by sockjs-express/redis to serve sessions held by other processes. */
   relay: SessionRelay | null = null;
@@ -105,7 +106,8 @@ export class SockjsService implements SessionHost {
     if (this.closing !== null) return this.closing;
     this.closing = new Promise<void>((resolve) => {
       for (const session of [...this.sessions.values()]) session.shutdown(1001, 'Server shutting down');
-      for (const receiver of [...this.websockets]) receiver.session?.shutdown(1001, 'Server shutting down');
+      for (const receiver of this.websockets.toArray())
+        receiver.session?.shutdown(1001, 'Server shutting down');
       const done = (): void => {
         clearTimeout(grace);
         this.clock.stop();
@@ -115,7 +117,7 @@ export class SockjsService implements SessionHost {
         resolve();
       };
       const grace = setTimeout(() => {
-        for (const receiver of this.websockets) receiver.destroy();
+        for (const receiver of this.websockets.toArray()) receiver.destroy();
         this.websockets.clear();
         done();
       }, graceMs);
@@ -292,7 +294,7 @@ export class SockjsService implements SessionHost {
       total++;
     };
     for (const session of this.sessions.values()) count(session);
-    for (const receiver of this.websockets) count(receiver.session);
+    this.websockets.forEach((receiver) => count(receiver.session));
     const { messagesIn, bytesIn, messagesOut, bytesOut } = this.traffic;
     return { connections: total, connectionsByProtocol: open, messagesIn, bytesIn, messagesOut, bytesOut };
   }
@@ -322,16 +324,16 @@ export class SockjsService implements SessionHost {
  * their heartbeats (see WebsocketReceiver.sendHeartbeat); the sweep pings the others, those
  * busy enough never to need a heartbeat, and raw websockets, which have none.
  */
-function sweepDeadPeers(receivers: Set<WebsocketReceiver>, heartbeatDelay: number): void {
+function sweepDeadPeers(receivers: IndexedSet<WebsocketReceiver>, heartbeatDelay: number): void {
   const now = Date.now();
   // Past a heartbeat period and its clock's lateness (a quarter period at most): a socket
   // whose heartbeats ping it is never pinged twice.
   const pingAfter = heartbeatDelay * 1.5;
-  for (const receiver of receivers) {
+  receivers.forEach((receiver) => {
     if (receiver.pingedAt !== 0) {
       if (now - receiver.pingedAt >= heartbeatDelay) receiver.terminate();
     } else if (now - receiver.lastPingAt >= pingAfter) {
       receiver.ping(now);
     }
-  }
+  });
 }

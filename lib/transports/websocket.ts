@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Receiver, ReceiverOwner } from './receiver';
+import type { Indexed } from '../session/indexed-set';
 import type { Session } from '../session/session';
 import { HEARTBEAT_FRAME, closeFrame, decodeMessageBytes, messageFrame } from '../protocol/frames';
 import { plainMessageFrame } from '../protocol/plain-frames';
@@ -96,8 +97,10 @@ function smallTextFrame(text: string): Buffer {
  * message. Raw (`BASE/websocket`): messages go out as they are, and an application close
  * becomes the websocket close code and reason.
  */
-export class WebsocketReceiver implements Receiver {
+export class WebsocketReceiver implements Receiver, Indexed {
   owner: ReceiverOwner | null = null;
+  /** @internal Its place among its service's websockets. */
+  setIndex = -1;
   ended = false;
   session: Session | null = null;
   /** When the ping still unanswered went out (ms since the epoch); 0 once the peer answered. */
