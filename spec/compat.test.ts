@@ -96,6 +96,13 @@ describe('sockjs-node compatible API', () => {
       assert.equal(await xhrEcho(`${running.url}/one`, '1'), 'a["1"]\n');
       assert.equal(await xhrEcho(`${running.url}/two`, '2'), 'a["2"]\n');
       assert.equal((await GET(`${running.url}/three`)).body, 'fallback');
+      // A prefix ends where a path segment ends, pattern or plain text alike.
+      for (const path of ['/twofold/info', '/onefold/info', '/tw/info']) {
+        assert.equal((await GET(running.url + path)).body, 'fallback', path);
+      }
+      for (const path of ['/two?t=1', '/one?t=1', '/two/', '/one/']) {
+        assert.equal((await GET(running.url + path)).body, 'Welcome to SockJS!\n', path);
+      }
       assert.deepEqual(
         seen.map((conn) => conn.prefix),
         ['/one', '/two'],

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { RouteTable } from '../routes';
 import { sendNotFound } from '../http/respond';
 import { attachUpgrade, runUpgrade } from '../upgrade';
+import type { PrefixMatcher } from './options';
 import {
   interceptRequests,
   interceptUpgrades,
@@ -14,7 +15,7 @@ import {
 
 /** One service installed on an http server at a prefix. */
 export interface Mount {
-  readonly pattern: RegExp;
+  readonly match: PrefixMatcher;
   readonly routes: RouteTable;
 }
 
@@ -26,11 +27,6 @@ interface Installed {
 /** What each owner (a compat Server) installed on each http server, for detach(). */
 const INSTALLED = new WeakMap<object, Map<AnyServer, Installed[]>>();
 
-function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-}
-
 /**
  * Serves every request and upgrade under the mount's prefix before any listener of
  * `server` sees it; the rest reach the listeners as usual.
@@ -41,16 +37,15 @@ export function install(server: AnyServer, mount: Mount, owner: object): void {
   };
   const request: RequestInterceptor = (req, res) => {
     const url = req.url ?? '/';
-    const match = mount.pattern.exec(pathOf(url));
-    if (match === null) return false;
-    serve(req, res, url, match[0]);
+    const base = mount.match(url);
+    if (base === null) return false;
+    serve(req, res, url, base);
     return true;
   };
   const upgrade: UpgradeInterceptor = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = req.url ?? '/';
-    const match = mount.pattern.exec(pathOf(url));
-    if (match === null) return false;
-    const base = match[0];
+    const base = mount.match(url);
+    if (base === null) return false;
     if (mount.routes.upgradeDirectly(req, socket, head, url.slice(base.length), base)) return true;
     runUpgrade(req, socket, head, false, (res) => serve(req, res, url, base));
     return true;

@@ -51,11 +51,35 @@ export function splitCompatOptions(options: CompatServerOptions): { prefix: stri
   return { prefix: chosen.replace(/\/$/, ''), service };
 }
 
-/** The prefix as sockjs-node reads it: a regular-expression source matched at the start. */
-export function prefixPattern(prefix: string): RegExp {
+/** The base URL a request is under (the start of its URL), or null when it is not. */
+export type PrefixMatcher = (url: string) => string | null;
+
+/** Characters that make a prefix a pattern rather than a plain path. */
+const PATTERN_SYNTAX = /[\\^$.*+?()[\]{}|]/;
+
+/**
+ * The prefix as sockjs-node reads it: a regular-expression source matched at the start of
+ * the path, ending where a path segment ends. A plain path, the usual case, is compared as
+ * text, with no match object per request.
+ */
+export function prefixMatcher(prefix: string): PrefixMatcher {
+  if (!PATTERN_SYNTAX.test(prefix)) {
+    return (url) => {
+      if (!url.startsWith(prefix)) return null;
+      const next = url.charCodeAt(prefix.length);
+      // End of the URL, '/' or '?'.
+      return Number.isNaN(next) || next === 47 || next === 63 ? prefix : null;
+    };
+  }
+  let pattern: RegExp;
   try {
-    return new RegExp('^' + prefix + '(?=/|\\?|$)');
+    pattern = new RegExp('^' + prefix + '(?=/|$)');
   } catch {
     throw new TypeError(`sockjs: option prefix ${JSON.stringify(prefix)} is not a valid pattern`);
   }
+  return (url) => {
+    const query = url.indexOf('?');
+    const match = pattern.exec(query === -1 ? url : url.slice(0, query));
+    return match === null ? null : match[0];
+  };
 }

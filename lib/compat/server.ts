@@ -8,7 +8,7 @@ import { sendNotFound } from '../http/respond';
 import { mountPath, pathBelow } from '../http/mount';
 import type { Connection } from '../session/connection';
 import { install, uninstall } from './hook';
-import { prefixPattern, splitCompatOptions, type CompatServerOptions, type HandlerOptions } from './options';
+import { prefixMatcher, splitCompatOptions, type CompatServerOptions, type HandlerOptions } from './options';
 
 /** An Express-style handler; `next` may be omitted outside Express. */
 export type CompatMiddleware = (
@@ -44,7 +44,7 @@ export class SockjsServer extends EventEmitter {
   /** sockjs-node 0.3: serve the prefix on `server`; `options` overshadow the server's. */
   installHandlers(server: HttpServer | HttpsServer, options: HandlerOptions = {}): true {
     const { prefix, routes } = this.createService(options);
-    install(server, { pattern: prefixPattern(prefix), routes }, this);
+    install(server, { match: prefixMatcher(prefix), routes }, this);
     return true;
   }
 
@@ -65,20 +65,19 @@ export class SockjsServer extends EventEmitter {
   middleware(options: HandlerOptions = {}): CompatMiddleware {
     const { prefix, routes } = this.createService(options);
     // A prefix option still applies, below wherever the handler is mounted.
-    const pattern = prefix === '' ? null : prefixPattern(prefix);
+    const match = prefix === '' ? null : prefixMatcher(prefix);
     return function sockjsCompatHandler(req, res, next) {
       let base = mountPath(req);
       let path = pathBelow(req, base);
-      if (pattern !== null) {
-        const query = path.indexOf('?');
-        const match = pattern.exec(query === -1 ? path : path.slice(0, query));
-        if (match === null) {
+      if (match !== null) {
+        const matched = match(path);
+        if (matched === null) {
           if (next !== undefined) next();
           else sendNotFound(res);
           return;
         }
-        base += match[0];
-        path = path.slice(match[0].length);
+        base += matched;
+        path = path.slice(matched.length);
       }
       if (routes.handle(req, res, path, base)) return;
       if (next !== undefined && base === '') next();
