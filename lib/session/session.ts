@@ -1,4 +1,9 @@
-import type { Receiver, ReceiverOwner } from '../transports/receiver';
+import {
+  CONNECTION_PROTOCOLS,
+  type ConnectionProtocol,
+  type Receiver,
+  type ReceiverOwner,
+} from '../transports/receiver';
 import {
   ANOTHER_CONNECTION_FRAME,
   HEARTBEAT_FRAME,
@@ -29,6 +34,14 @@ export interface SessionHost {
   /** Forgets a session; called once, when its id may be used again. */
   sessionForgotten(session: Session): void;
 }
+
+/** Log lines made once: most log functions drop debug lines, and every session ends. */
+const CONNECTION_GONE = Object.fromEntries(
+  CONNECTION_PROTOCOLS.map((protocol) => [
+    protocol,
+    `${protocol} connection gone (client closed or network cut); its session closes`,
+  ]),
+) as Record<ConnectionProtocol, string>;
 
 function flushOnTick(session: Session): void {
   session.flush();
@@ -255,12 +268,7 @@ export class Session implements ReceiverOwner {
 
   receiverLost(receiver: Receiver): void {
     if (this.receiver === receiver) this.detach(receiver);
-    if (this.readyState === ReadyState.OPEN) {
-      this.host.log(
-        'debug',
-        `${receiver.protocol} connection gone (client closed or network cut); its session closes`,
-      );
-    }
+    if (this.readyState === ReadyState.OPEN) this.host.log('debug', CONNECTION_GONE[receiver.protocol]);
     if (this.closingFrame === null) {
       this.closingFrame = INTERRUPTED_FRAME;
       this.closeCode = 1002;

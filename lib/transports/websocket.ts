@@ -4,7 +4,13 @@ import type { WebSocket } from 'ws';
 import type { Receiver, ReceiverOwner } from './receiver';
 import type { Indexed } from '../session/indexed-set';
 import type { Session } from '../session/session';
-import { HEARTBEAT_FRAME, closeFrame, decodeMessageBytes, messageFrame } from '../protocol/frames';
+import {
+  HEARTBEAT_FRAME,
+  OPEN_FRAME,
+  closeFrame,
+  decodeMessageBytes,
+  messageFrame,
+} from '../protocol/frames';
 import { plainMessageFrame } from '../protocol/plain-frames';
 
 /** Close codes a websocket close frame may carry (RFC 6455 section 7.4). */
@@ -30,6 +36,8 @@ const OPEN = 1;
  * what `ws.send('h')` and `ws.ping()` write when no extension is in use.
  */
 const HEARTBEAT_AND_PING = Buffer.from([0x81, 0x01, 0x68, 0x89, 0x00]);
+/** The open frame `o` as an unmasked text frame: the same bytes for every session. */
+const OPEN_TEXT_FRAME = Buffer.from([0x81, 0x01, 0x6f]);
 type OwnedSocket = WebSocket & { [RECEIVER]?: WebsocketReceiver };
 
 // One set of listener functions for every socket (no closures per session); `this` is
@@ -207,7 +215,7 @@ export class WebsocketReceiver implements Receiver, Indexed {
   private sendText(text: string): void {
     const socket = this.socket;
     if (text.length < SMALL_FRAME && socket !== null && this.writesDirectly()) {
-      socket.write(smallTextFrame(text));
+      socket.write(text === OPEN_FRAME ? OPEN_TEXT_FRAME : smallTextFrame(text));
     } else {
       this.ws.send(text);
     }
