@@ -45,6 +45,8 @@ export interface RunInfo {
   cores: number;
   pinning: string;
   reps: number;
+  /** Repetitions each scenario ran: `reps`, or its own minimum or maximum. */
+  repsByScenario: Readonly<Record<string, number>>;
   warmupMs: number;
   durationMs: number;
   profiling: boolean;
@@ -113,10 +115,11 @@ export interface ScenarioSummary {
 export function summarize(
   specs: readonly ScenarioSpec[],
   records: readonly RunRecord[],
-  reps: number,
+  repsByScenario: Readonly<Record<string, number>>,
   targetsRun: readonly TargetName[],
 ): ScenarioSummary[] {
   return specs.map((spec) => {
+    const reps = repsByScenario[spec.id] ?? 0;
     const targets = targetsFor(spec).filter((t) => targetsRun.includes(t));
     const metrics = metricsOf(spec);
     const byTarget: ScenarioSummary['targets'] = {};
@@ -164,6 +167,18 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 }
 
 /** Warm-up and measured window per run; scenarios with a window of their own say theirs. */
+/** `3 repetition(s)`, and the scenarios that ran another number. */
+function repetitions(info: RunInfo, specs: readonly ScenarioSpec[]): string {
+  const usual = `${info.reps} repetition(s)`;
+  const other = new Map<number, string[]>();
+  for (const spec of specs) {
+    const reps = info.repsByScenario[spec.id] ?? info.reps;
+    if (reps !== info.reps) other.set(reps, [...(other.get(reps) ?? []), spec.id]);
+  }
+  if (other.size === 0) return usual;
+  return `${usual} (${[...other].map(([reps, ids]) => `${ids.join(', ')}: ${reps}`).join('; ')})`;
+}
+
 function windows(info: RunInfo, specs: readonly ScenarioSpec[]): string {
   const own = specs
     .filter((spec) => spec.windowMs !== undefined)
@@ -186,7 +201,7 @@ export function markdown(
   lines.push('# sockjs-express benchmark results', '');
   lines.push(
     `${info.date}, \`${info.command}\`; Node ${info.node} on ${info.cpu} (${info.cores} cores); ` +
-      `${info.pinning}; ${info.reps} repetition(s) per target, targets alternating; ` +
+      `${info.pinning}; ${repetitions(info, specs)} per target, targets alternating; ` +
       `${windows(info, specs)}, fresh server process per run; ` +
       (info.wsAddons.length === 0
         ? 'ws without native add-ons (bufferutil not installed).'

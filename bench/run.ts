@@ -38,12 +38,15 @@ interface Options {
   profile: boolean;
   outDir: string;
   quick: boolean;
+  /** `--reps` was given: every scenario runs exactly that many (up to its maxReps). */
+  repsGiven: boolean;
 }
 
 const HELP = `Usage: node build/bench/run.js [options]
   --quick              1 repetition, 300 ms warm-up, 1 s measured, 300 idle sessions,
                        no ws-idle-heartbeat unless named with --scenario
-  --reps N             repetitions per target (default 3)
+  --reps N             repetitions per target (default 3; 7 for the open + close
+                       scenarios unless given)
   --warmup MS          warm-up per run (default 1000)
   --duration MS        measured window per run (default 3000)
   --scenario a,b       scenarios to run (default: all of them); ids:
@@ -81,6 +84,7 @@ function parseArgs(argv: string[]): Options {
     profile: false,
     outDir: resolve(__dirname, '../../bench/results'),
     quick: false,
+    repsGiven: false,
   };
   const explicit = new Set<string>();
   const list = (value: string | undefined): string[] => (value ?? '').split(',').filter((v) => v !== '');
@@ -164,6 +168,7 @@ function parseArgs(argv: string[]): Options {
     if (!explicit.has('--scenario'))
       options.scenarios = options.scenarios.filter((s) => s.kind !== 'idle-cpu');
   }
+  options.repsGiven = explicit.has('--reps');
   return options;
 }
 
@@ -481,7 +486,11 @@ async function main(): Promise<void> {
   const runnable = options.scenarios
     .map((spec) => ({ spec, targets: targetsFor(spec).filter((t) => options.targets.includes(t)) }))
     .filter((entry) => entry.targets.length > 0);
-  const repsOf = (spec: ScenarioSpec): number => Math.min(options.reps, spec.maxReps ?? options.reps);
+  const repsOf = (spec: ScenarioSpec): number => {
+    const wanted =
+      options.repsGiven || options.quick ? options.reps : Math.max(options.reps, spec.minReps ?? 0);
+    return Math.min(wanted, spec.maxReps ?? wanted);
+  };
   const totalRuns = runnable.reduce((n, entry) => n + entry.targets.length * repsOf(entry.spec), 0);
   console.log(
     `${runnable.length} scenario(s), ${totalRuns} runs, ${options.reps} repetition(s); ${pins.text}` +
@@ -528,6 +537,7 @@ async function main(): Promise<void> {
     cores: cpus().length,
     pinning: pins.text,
     reps: options.reps,
+    repsByScenario: Object.fromEntries(runnable.map(({ spec }) => [spec.id, repsOf(spec)])),
     warmupMs: options.warmupMs,
     durationMs: options.durationMs,
     profiling: options.profile,
@@ -535,7 +545,7 @@ async function main(): Promise<void> {
     wsAddons: wsAddons(),
   };
   const specs = runnable.map((entry) => entry.spec);
-  const summaries = summarize(specs, records, options.reps, options.targets);
+  const summaries = summarize(specs, records, info.repsByScenario, options.targets);
   // A profiled run's figures carry the profiler's overhead: they go beside the profiles
   // (not kept in git), never over the last real results.
   const resultDir = options.profile ? join(options.outDir, 'profiles') : options.outDir;

@@ -125,7 +125,20 @@ export interface ScenarioSpec {
   windowMs?: number;
   /** At most this many repetitions, whatever `--reps` says: for scenarios of minutes per run. */
   maxReps?: number;
+  /**
+   * At least this many repetitions when `--reps` is not given (a full run): for short
+   * figures that swing with the host from one run to the next, where more pairs steady
+   * the median.
+   */
+  minReps?: number;
 }
+
+/**
+ * Repetitions of the open + close scenarios in a full run. Their figure is a few seconds
+ * of session setup; on a shared virtual machine consecutive runs of the same server
+ * differ by up to 2x, and three pairs were not enough for a steady median.
+ */
+const OPEN_CLOSE_REPS = 7;
 
 /** Idle-cpu runs warm up at least this long after their sessions are open. */
 export const IDLE_CPU_WARMUP_MS = 3000;
@@ -190,6 +203,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     inFlight: 0,
     messageBytes: 0,
     byDefault: true,
+    minReps: OPEN_CLOSE_REPS,
   },
   {
     id: 'ws-64k',
@@ -270,6 +284,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     inFlight: 0,
     messageBytes: 0,
     byDefault: true,
+    minReps: OPEN_CLOSE_REPS,
   },
   {
     id: 'xhr-streaming-idle-memory',
