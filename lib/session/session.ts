@@ -1,9 +1,4 @@
-import {
-  CONNECTION_PROTOCOLS,
-  type ConnectionProtocol,
-  type Receiver,
-  type ReceiverOwner,
-} from '../transports/receiver';
+import type { ConnectionProtocol, Receiver, ReceiverOwner } from '../transports/receiver';
 import {
   ANOTHER_CONNECTION_FRAME,
   HEARTBEAT_FRAME,
@@ -36,12 +31,15 @@ export interface SessionHost {
 }
 
 /** Log lines made once: most log functions drop debug lines, and every session ends. */
-const CONNECTION_GONE = Object.fromEntries(
-  CONNECTION_PROTOCOLS.map((protocol) => [
-    protocol,
-    `${protocol} connection gone (client closed or network cut); its session closes`,
-  ]),
-) as Record<ConnectionProtocol, string>;
+const CONNECTION_GONE: Readonly<Record<ConnectionProtocol, string>> = {
+  websocket: 'websocket connection gone (client closed or network cut); its session closes',
+  'websocket-raw': 'websocket-raw connection gone (client closed or network cut); its session closes',
+  'xhr-streaming': 'xhr-streaming connection gone (client closed or network cut); its session closes',
+  'xhr-polling': 'xhr-polling connection gone (client closed or network cut); its session closes',
+  eventsource: 'eventsource connection gone (client closed or network cut); its session closes',
+  htmlfile: 'htmlfile connection gone (client closed or network cut); its session closes',
+  'jsonp-polling': 'jsonp-polling connection gone (client closed or network cut); its session closes',
+};
 
 function flushOnTick(session: Session): void {
   session.flush();

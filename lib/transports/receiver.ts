@@ -1,18 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** Every transport a connection can be carried by. */
-export const CONNECTION_PROTOCOLS = [
-  'websocket',
-  'websocket-raw',
-  'xhr-streaming',
-  'xhr-polling',
-  'eventsource',
-  'htmlfile',
-  'jsonp-polling',
-] as const;
 /** How the application's connection is carried; `Connection.protocol`. */
-export type ConnectionProtocol = (typeof CONNECTION_PROTOCOLS)[number];
+export type ConnectionProtocol =
+  | 'websocket'
+  | 'websocket-raw'
+  | 'xhr-streaming'
+  | 'xhr-polling'
+  | 'eventsource'
+  | 'htmlfile'
+  | 'jsonp-polling';
 
 /** What a receiver tells the session it is attached to. */
 export interface ReceiverOwner {
