@@ -10,6 +10,7 @@ export type TargetName =
   | 'ours-router'
   | 'sockjs-node'
   | 'bare-ws'
+  | 'ws-minimum'
   | 'bare-http'
   | 'express-baseline';
 
@@ -79,6 +80,15 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     byDefault: true,
     description:
       'ws@8 echo server, no SockJS framing, pinging idle sockets every 25 s (floor for websocket scenarios)',
+  },
+  'ws-minimum': {
+    name: 'ws-minimum',
+    script: 'ws-minimum.js',
+    wire: 'sockjs',
+    serves: { websocket: true, http: false },
+    byDefault: false,
+    description:
+      'bare ws plus the open frame and the client address reads every SockJS session needs (websocket open + close only)',
   },
   'bare-http': {
     name: 'bare-http',
@@ -155,6 +165,8 @@ export function targetsFor(spec: ScenarioSpec): TargetName[] {
           spec.kind === 'echo' ||
           (target.name === 'bare-http' && spec.kind === 'idle-memory'),
       )
+      // It opens and closes sessions, and does nothing else a SockJS server does.
+      .filter((target) => target.name !== 'ws-minimum' || spec.kind === 'open-close')
       .map((target) => target.name)
   );
 }
