@@ -1,5 +1,6 @@
 import { format } from 'node:util';
 import type { LogFunction, SockjsOptions } from '../options';
+import { startsWithSegment } from '../http/mount';
 
 /** faye-websocket server settings sockjs-node accepted; mapped onto `ws` (see docs). */
 export interface FayeServerOptions {
@@ -64,12 +65,7 @@ const PATTERN_SYNTAX = /[\\^$.*+?()[\]{}|]/;
  */
 export function prefixMatcher(prefix: string): PrefixMatcher {
   if (!PATTERN_SYNTAX.test(prefix)) {
-    return (url) => {
-      if (!url.startsWith(prefix)) return null;
-      const next = url.charCodeAt(prefix.length);
-      // End of the URL, '/' or '?'.
-      return Number.isNaN(next) || next === 47 || next === 63 ? prefix : null;
-    };
+    return (url) => (startsWithSegment(url, prefix) ? prefix : null);
   }
   let pattern: RegExp;
   try {

@@ -18,10 +18,14 @@ export function mountPath(req: IncomingMessage): string {
  */
 export function pathBelow(req: IncomingMessage, prefix: string): string {
   const original = (req as RoutedRequest).originalUrl;
-  if (typeof original === 'string' && original.startsWith(prefix)) {
-    const next = original.charCodeAt(prefix.length);
-    // The prefix must end at a segment boundary: end of string, '/' or '?'.
-    if (Number.isNaN(next) || next === 47 || next === 63) return original.slice(prefix.length);
-  }
+  if (typeof original === 'string' && startsWithSegment(original, prefix))
+    return original.slice(prefix.length);
   return req.url ?? '/';
+}
+
+/** Whether `url` starts with `prefix` and the prefix ends there at a segment boundary: end of string, '/' or '?'. */
+export function startsWithSegment(url: string, prefix: string): boolean {
+  if (!url.startsWith(prefix)) return false;
+  const next = url.charCodeAt(prefix.length);
+  return Number.isNaN(next) || next === 47 || next === 63;
 }
