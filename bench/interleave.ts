@@ -7,22 +7,21 @@
  *
  *   npm run bench:interleave -- --targets ours-http,bare-ws [--windows 40] [--window 400]
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { WebSocket } from 'ws';
-import { IpcPeer, type CpuReply } from './ipc';
-import { TARGETS, type TargetName } from './scenarios';
+import { spawnSync } from 'node:child_process';
+import { pinning, startServer, stop, type Server } from './processes';
+import { openSocket } from './load/websocket';
+import { withTimeout } from './load/common';
+import type { CpuReply } from './ipc';
+import { SCENARIOS, TARGETS, type TargetName } from './scenarios';
 
-interface Running {
+interface Running extends Server {
   name: TargetName;
-  peer: IpcPeer;
-  port: number;
   cpuMicros: number;
   sessions: number;
 }
 
-const LOOPS = 10;
+/** Sessions open at a time, as in the full run's ws-open-close. */
+const LOOPS = SCENARIOS.find((spec) => spec.id === 'ws-open-close')?.sessions ?? 10;
 const WARMUP_MS = 1500;
 
 function parse(argv: string[]): { targets: [TargetName, TargetName]; windows: number; windowMs: number } {
@@ -48,39 +47,16 @@ function parse(argv: string[]): { targets: [TargetName, TargetName]; windows: nu
   return { targets: targets as [TargetName, TargetName], windows, windowMs };
 }
 
-function pinned(core: number): string[] {
-  const probe = spawnSync('taskset', ['-c', String(core), 'true'], { stdio: 'ignore' });
-  return probe.status === 0 ? ['taskset', '-c', String(core)] : [];
+async function start(name: TargetName, prefix: string[]): Promise<Running> {
+  return { ...(await startServer(name, prefix)), name, cpuMicros: 0, sessions: 0 };
 }
 
-async function start(name: TargetName): Promise<Running> {
-  const command = [...pinned(0), process.execPath, join(__dirname, 'servers', TARGETS[name].script)];
-  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  process.on('exit', () => child.kill());
-  const peer = new IpcPeer(child, name);
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 15 s`)), 15_000);
-    child.on('message', (message: { type?: string; port?: number }) => {
-      if (message.type !== 'ready' || typeof message.port !== 'number') return;
-      clearTimeout(timer);
-      resolve(message.port);
-    });
-  });
-  return { name, peer, port, cpuMicros: 0, sessions: 0 };
-}
-
-/** One session: open, wait for `o` (SockJS) or the handshake (raw), close, wait for the close. */
-function session(target: Running): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const base = `ws://127.0.0.1:${target.port}/echo`;
-    const sockjs = TARGETS[target.name].wire === 'sockjs';
-    const ws = new WebSocket(sockjs ? `${base}/000/${randomBytes(6).toString('hex')}/websocket` : base, {
-      perMessageDeflate: false,
-    });
-    ws.once(sockjs ? 'message' : 'open', () => ws.close(1000));
-    ws.once('close', () => resolve());
-    ws.once('error', reject);
-  });
+/** One session as the full run's open + close loop has it: open, close, wait for the close. */
+async function session(target: Running): Promise<void> {
+  const ws = await openSocket({ name: target.name, port: target.port, wire: TARGETS[target.name].wire });
+  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+  ws.close(1000);
+  await withTimeout(closed, 10_000, 'websocket close');
 }
 
 /** Sessions opened and closed by LOOPS loops in `ms`. */
@@ -108,9 +84,11 @@ function quantile(sorted: number[], q: number): number {
 
 async function main(): Promise<void> {
   const { targets, windows, windowMs } = parse(process.argv.slice(2));
-  const pin = pinned(1);
-  if (pin.length > 0) spawnSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-  const [a, b] = [await start(targets[0]), await start(targets[1])];
+  const pins = pinning(true, null);
+  // The load runs here: this process takes the load generator's core.
+  if (pins.client.length > 0)
+    spawnSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  const [a, b] = [await start(targets[0], pins.server), await start(targets[1], pins.server)];
   for (const target of [a, b]) await load(target, WARMUP_MS);
   const ratios: number[] = [];
   for (let w = 0; w < windows; w++) {
@@ -134,6 +112,7 @@ async function main(): Promise<void> {
     `${a.name} ÷ ${b.name}: ${(a.cpuMicros / a.sessions / (b.cpuMicros / b.sessions)).toFixed(3)} over all windows; ` +
       `per window pair median ${quantile(ratios, 0.5).toFixed(3)} (quartiles ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)})`,
   );
+  await Promise.all([a, b].map((target) => stop(target.child, target.peer)));
   process.exit(0);
 }
 

@@ -19,7 +19,7 @@ function urlOf(target: ClientTarget): string {
  * Opens a websocket and resolves once the session is open: at the `o` frame for SockJS,
  * at the handshake for raw websockets.
  */
-function openSocket(target: ClientTarget, localAddress?: string): Promise<WebSocket> {
+export function openSocket(target: ClientTarget, localAddress?: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     // The first bytes from the server, kept until the session is open: a failed opening
     // says what the server actually sent.

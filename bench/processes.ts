@@ -1,0 +1,100 @@
+/**
+ * The benchmark's child processes (target servers, the load generator): started pinned to
+ * their cores, tracked, and killed on the way out, whatever the way.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { IpcPeer } from './ipc';
+import { TARGETS, type TargetName } from './scenarios';
+
+const children = new Set<ChildProcess>();
+
+export function killChildren(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+process.on('exit', killChildren);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping every child process`);
+    killChildren();
+    process.exit(130);
+  });
+}
+
+/** `taskset -c <cpu>` when it works here and there is more than one core; `nice` if asked. */
+export function pinning(
+  enabled: boolean,
+  nice: number | null,
+): { server: string[]; client: string[]; text: string } {
+  const pins = cpuPinning(enabled);
+  if (nice === null) return pins;
+  const prefix = ['nice', '-n', String(nice)];
+  return {
+    server: [...prefix, ...pins.server],
+    client: [...prefix, ...pins.client],
+    text: `${pins.text}; nice ${nice}`,
+  };
+}
+
+function cpuPinning(enabled: boolean): { server: string[]; client: string[]; text: string } {
+  const none = { server: [], client: [], text: 'no core pinning' };
+  if (!enabled) return { ...none, text: 'no core pinning (--no-pin)' };
+  const cores = cpus().length;
+  if (cores < 2) return { ...none, text: 'no core pinning (one core)' };
+  const probe = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+  if (probe.error !== undefined || probe.status !== 0)
+    return { ...none, text: 'no core pinning (no taskset)' };
+  return {
+    server: ['taskset', '-c', '0'],
+    client: ['taskset', '-c', '1'],
+    text: 'server pinned to core 0 and load generator to core 1 (taskset)',
+  };
+}
+
+export function start(prefix: string[], nodeArgs: string[], label: string): ChildProcess {
+  const command = [...prefix, process.execPath, ...nodeArgs];
+  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  child.on('error', (error) => console.error(`${label}: ${error.message}`));
+  return child;
+}
+
+export async function stop(child: ChildProcess, peer: IpcPeer | null): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (peer !== null) await peer.request({ type: 'exit' }, 2000).catch(() => undefined);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export interface Server {
+  child: ChildProcess;
+  peer: IpcPeer;
+  port: number;
+}
+
+export async function startServer(target: TargetName, prefix: string[]): Promise<Server> {
+  const script = join(__dirname, 'servers', TARGETS[target].script);
+  const child = start(prefix, ['--expose-gc', script], target);
+  const peer = new IpcPeer(child, target);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${target} did not start within 15 s`)), 15_000);
+    child.on('message', (message: { type?: string; port?: number }) => {
+      if (message.type === 'ready' && typeof message.port === 'number') {
+        clearTimeout(timer);
+        resolve(message.port);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${target} exited with ${code} before listening`));
+    });
+  });
+  return { child, peer, port };
+}
