@@ -30,16 +30,12 @@ export interface SessionHost {
   sessionForgotten(session: Session): void;
 }
 
-/** Log lines made once: most log functions drop debug lines, and every session ends. */
-const CONNECTION_GONE: Readonly<Record<ConnectionProtocol, string>> = {
-  websocket: 'websocket connection gone (client closed or network cut); its session closes',
-  'websocket-raw': 'websocket-raw connection gone (client closed or network cut); its session closes',
-  'xhr-streaming': 'xhr-streaming connection gone (client closed or network cut); its session closes',
-  'xhr-polling': 'xhr-polling connection gone (client closed or network cut); its session closes',
-  eventsource: 'eventsource connection gone (client closed or network cut); its session closes',
-  htmlfile: 'htmlfile connection gone (client closed or network cut); its session closes',
-  'jsonp-polling': 'jsonp-polling connection gone (client closed or network cut); its session closes',
-};
+/** Log lines made once per transport: most log functions drop debug lines, and every session ends. */
+const connectionGoneLines: Partial<Record<ConnectionProtocol, string>> = {};
+function connectionGone(protocol: ConnectionProtocol): string {
+  return (connectionGoneLines[protocol] ??=
+    `${protocol} connection gone (client closed or network cut); its session closes`);
+}
 
 function flushOnTick(session: Session): void {
   session.flush();
@@ -266,7 +262,7 @@ export class Session implements ReceiverOwner {
 
   receiverLost(receiver: Receiver): void {
     if (this.receiver === receiver) this.detach(receiver);
-    if (this.readyState === ReadyState.OPEN) this.host.log('debug', CONNECTION_GONE[receiver.protocol]);
+    if (this.readyState === ReadyState.OPEN) this.host.log('debug', connectionGone(receiver.protocol));
     if (this.closingFrame === null) {
       this.closingFrame = INTERRUPTED_FRAME;
       this.closeCode = 1002;
