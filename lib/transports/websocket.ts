@@ -12,6 +12,7 @@ import {
   messageFrame,
 } from '../protocol/frames';
 import { plainMessageFrame } from '../protocol/plain-frames';
+import { skipRepeatedEnds } from './repeated-end';
 
 /** Close codes a websocket close frame may carry (RFC 6455 section 7.4). */
 function wireCloseCode(code: number): number {
@@ -135,6 +136,7 @@ export class WebsocketReceiver implements Receiver, Indexed {
     ws.on('pong', onPong);
     ws.on('close', onClose);
     ws.on('error', onError);
+    skipRepeatedEnds(ws, this.socket);
   }
 
   get protocol(): 'websocket' | 'websocket-raw' {
