@@ -110,7 +110,12 @@ export interface ScenarioSummary {
   vsSockjs: Partial<Record<TargetName, Spread>>;
   /** The same, divided by the floor's (bare-ws or bare-http). */
   vsFloor: Partial<Record<TargetName, Spread>>;
+  /** The Express-mounted targets' figure divided by express-baseline's. */
+  vsExpress: Partial<Record<TargetName, Spread>>;
 }
+
+/** The targets mounted in an Express app, compared with the Express floor. */
+const EXPRESS_MOUNTED: readonly TargetName[] = ['ours-express', 'ours-express-fastpath'];
 
 export function summarize(
   specs: readonly ScenarioSpec[],
@@ -130,11 +135,14 @@ export function summarize(
     }
     const main = headline(spec);
     const floor = floorFor(spec);
-    const ratiosTo = (reference: TargetName | null): Partial<Record<TargetName, Spread>> => {
+    const ratiosTo = (
+      reference: TargetName | null,
+      compared: readonly TargetName[] = targets,
+    ): Partial<Record<TargetName, Spread>> => {
       const ratios: Partial<Record<TargetName, Spread>> = {};
       if (reference === null || !targets.includes(reference)) return ratios;
-      for (const target of targets) {
-        if (target === reference || target === floor) continue;
+      for (const target of compared) {
+        if (target === reference || target === floor || !targets.includes(target)) continue;
         ratios[target] = pairedRatios(
           series(records, spec.id, target, main, reps),
           series(records, spec.id, reference, main, reps),
@@ -150,6 +158,7 @@ export function summarize(
       targets: byTarget,
       vsSockjs: ratiosTo('sockjs-node'),
       vsFloor: ratiosTo(floor),
+      vsExpress: ratiosTo('express-baseline', EXPRESS_MOUNTED),
     };
   });
 }
@@ -291,6 +300,28 @@ export function markdown(
     ),
     '',
   );
+
+  const vsExpress = order.filter((t) => summaries.some((s) => s.vsExpress[t] !== undefined));
+  if (vsExpress.length > 0) {
+    lines.push(
+      'The Express-mounted targets divided by `express-baseline` (an Express app with near-empty ' +
+        'handlers; for websocket open + close, upgrades routed through the app to ws): what the ' +
+        'service costs beyond the Express application layer every request through the app pays.',
+      '',
+    );
+    lines.push(
+      ...table(
+        ['scenario', ...vsExpress.map((t) => `${t} ÷ express-baseline`)],
+        summaries
+          .filter((summary) => vsExpress.some((t) => summary.vsExpress[t] !== undefined))
+          .map((summary) => [
+            summary.scenario,
+            ...vsExpress.map((t) => cell(summary.vsExpress[t], fmtRatio)),
+          ]),
+      ),
+      '',
+    );
+  }
 
   lines.push('## Scenarios', '');
   for (const summary of summaries) {

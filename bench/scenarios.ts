@@ -102,10 +102,10 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     name: 'express-baseline',
     script: 'express-baseline.js',
     wire: 'sockjs',
-    serves: { websocket: false, http: true },
+    serves: BOTH,
     byDefault: true,
     description:
-      'Express 5 app with the same near-empty handlers (the Express floor for HTTP echo scenarios)',
+      'Express 5 app with the same near-empty handlers, and upgrades routed through it to ws as in `ws-minimum` (the Express floor for HTTP echo scenarios and websocket open + close)',
   },
 };
 
@@ -155,20 +155,22 @@ export const IDLE_CPU_WARMUP_MS = 3000;
 
 /** The targets a scenario can be run against, in the order they alternate. */
 export function targetsFor(spec: ScenarioSpec): TargetName[] {
-  return (
-    Object.values(TARGETS)
-      .filter((target) => (spec.transport === 'websocket' ? target.serves.websocket : target.serves.http))
-      // The minimal servers echo and hold streams open; they cannot close sessions.
-      .filter(
-        (target) =>
-          !isMinimal(target.name) ||
-          spec.kind === 'echo' ||
-          (target.name === 'bare-http' && spec.kind === 'idle-memory'),
-      )
-      // It opens and closes sessions, and does nothing else a SockJS server does.
-      .filter((target) => target.name !== 'ws-minimum' || spec.kind === 'open-close')
-      .map((target) => target.name)
-  );
+  return Object.values(TARGETS)
+    .filter((target) => (spec.transport === 'websocket' ? target.serves.websocket : target.serves.http))
+    .filter((target) => takesPart(target.name, spec))
+    .map((target) => target.name);
+}
+
+/** Whether a target that serves the scenario's transport does everything the scenario needs. */
+function takesPart(target: TargetName, spec: ScenarioSpec): boolean {
+  // Websocket open + close and nothing else a SockJS server does: no framing, no echo.
+  if (target === 'ws-minimum' || (target === 'express-baseline' && spec.transport === 'websocket')) {
+    return spec.kind === 'open-close';
+  }
+  // The minimal xhr servers echo and hold streams open; they cannot close sessions.
+  if (isMinimal(target))
+    return spec.kind === 'echo' || (target === 'bare-http' && spec.kind === 'idle-memory');
+  return true;
 }
 
 /** The floor a scenario's targets are compared with, besides sockjs-node. */
