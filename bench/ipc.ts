@@ -17,6 +17,8 @@ export interface CpuReply {
 }
 export interface MemoryReply {
   rss: number;
+  /** Resident bytes of V8's young generation (new space and its large objects). */
+  young: number;
   heapUsed: number;
   external: number;
   gc: boolean;

@@ -30,8 +30,9 @@ export interface RunRecord {
   p90?: number;
   p99?: number;
   errors?: number;
-  /** idle-memory, bytes per session */
+  /** idle-memory, bytes per session: RSS less V8's young generation, and with it. */
   rssPerSession?: number;
+  rssWithYoungPerSession?: number;
   heapPerSession?: number;
   sessions?: number;
   baseRss?: number;
@@ -94,7 +95,8 @@ function unitOf(spec: ScenarioSpec): string {
 }
 
 function metricsOf(spec: ScenarioSpec): Metric[] {
-  if (spec.kind === 'idle-memory') return ['rssPerSession', 'heapPerSession', 'sessions'];
+  if (spec.kind === 'idle-memory')
+    return ['rssPerSession', 'rssWithYoungPerSession', 'heapPerSession', 'sessions'];
   const cpu: Metric[] = ['cpuPerUnitUs', 'ratePerSecond', 'serverCpu', 'clientCpu', 'otherCpu', 'errors'];
   return spec.kind === 'idle-cpu' ? [...cpu, 'sessions'] : [...cpu, 'p50', 'p99'];
 }
@@ -241,8 +243,9 @@ export function markdown(
 
   lines.push('## Summary', '');
   lines.push(
-    'Server CPU per message (per session for open + close), RSS per idle session, and server CPU ' +
-      'per second of idle sessions with heartbeats: medians over the repetitions.',
+    "Server CPU per message (per session for open + close), RSS per idle session (less V8's young " +
+      'generation, which grows to the same size for any number of sessions; the scenario tables show ' +
+      'it with), and server CPU per second of idle sessions with heartbeats: medians over the repetitions.',
     '',
   );
   lines.push(
@@ -337,6 +340,7 @@ export function markdown(
         target,
         fmt(m.sessions.median),
         fmtSpread(m.rssPerSession, kib),
+        fmtSpread(m.rssWithYoungPerSession, kib),
         fmtSpread(m.heapPerSession, kib),
         ...ratioFor(target),
       ]);
@@ -346,6 +350,7 @@ export function markdown(
             'target',
             'sessions',
             'RSS KiB / session',
+            'with young generation',
             'heap + external KiB / session',
             'RSS ÷ sockjs-node',
             `RSS ÷ ${floorName}`,

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { serveRequests } from '../ipc';
 
 /** Messages per message: the benchmark echoes; this is every target's application. */
@@ -24,7 +25,13 @@ export function serve(server: Server): void {
           gc();
         }
         const usage = process.memoryUsage();
-        return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, gc: gc !== undefined };
+        return {
+          rss: usage.rss,
+          young: youngGeneration(),
+          heapUsed: usage.heapUsed,
+          external: usage.external,
+          gc: gc !== undefined,
+        };
       }
       case 'profile-start':
         return profiler.start();
@@ -45,6 +52,17 @@ export function serve(server: Server): void {
     const { port } = server.address() as AddressInfo;
     process.send?.({ type: 'ready', port, pid: process.pid });
   });
+}
+
+/** The young generation's resident size: V8 grows it with the allocation rate, up to 32 MiB. */
+function youngGeneration(): number {
+  let bytes = 0;
+  for (const space of getHeapSpaceStatistics()) {
+    if (space.space_name === 'new_space' || space.space_name === 'new_large_object_space') {
+      bytes += space.physical_space_size;
+    }
+  }
+  return bytes;
 }
 
 /**
