@@ -33,8 +33,13 @@ export class SessionClock {
   private readonly tickMs: number;
   /** The first slot not yet looked at. */
   private nextSlot = 0;
-  /** The sessions of the slot being looked at; kept to allocate no array per tick. */
-  private readonly due: Timed[] = [];
+  /**
+   * The sessions of the slot being looked at, in its first `dueCount` places; kept, at the
+   * largest size a slot has needed, so a tick allocates nothing (emptying an array by its
+   * length would give its storage back, and the next tick would grow it again).
+   */
+  private readonly due: (Timed | null)[] = [];
+  private dueCount = 0;
 
   constructor(heartbeatDelay: number, disconnectDelay: number) {
     this.tickMs = Math.max(5, Math.floor(Math.min(heartbeatDelay, disconnectDelay) / 4));
@@ -108,18 +113,23 @@ export class SessionClock {
         session.clockPrev = null;
         session.clockNext = null;
         this.filed--;
-        due.push(session);
+        if (this.dueCount < due.length) due[this.dueCount] = session;
+        else due.push(session);
+        this.dueCount++;
         session = next;
       }
       this.wheel[index] = null;
-      for (let i = 0; i < due.length; i++) {
-        const session = due[i];
+      const count = this.dueCount;
+      for (let i = 0; i < count; i++) {
+        const session = due[i] as Timed;
+        // Let go at once: a closed session must not wait here for the next busy slot.
+        due[i] = null;
         if (session.deadline === 0 || session.clockSlot !== 0) continue;
         if (session.deadline <= now) session.timerFired();
         // Not due after all (its deadline moved), or due again (a heartbeat sent).
         if (session.deadline !== 0 && session.clockSlot === 0) this.add(session);
       }
-      due.length = 0;
+      this.dueCount = 0;
     }
     this.nextSlot = dueSlot + 1;
     if (this.filed === 0) this.stop();

@@ -1,0 +1,109 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SessionClock, type Timed } from '../lib/session/clock';
+
+/** A session as the clock sees it: fires every `period` ms, `times` times. */
+class Ticker implements Timed {
+  deadline = 0;
+  clockSlot = 0;
+  clockPrev: Timed | null = null;
+  clockNext: Timed | null = null;
+  fired = 0;
+  onFire: (() => void) | null = null;
+
+  constructor(
+    private readonly period: number,
+    private readonly times: number,
+  ) {}
+
+  start(clock: SessionClock, deadline = Date.now() + this.period): void {
+    this.deadline = deadline;
+    clock.add(this);
+  }
+
+  timerFired(): void {
+    this.fired++;
+    this.onFire?.();
+    this.deadline = this.fired < this.times ? Date.now() + this.period : 0;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function until(done: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(5);
+  }
+}
+
+/** The clock's list of due sessions, which must hold none between ticks. */
+function dueList(clock: SessionClock): unknown[] {
+  const due: unknown = Reflect.get(clock, 'due');
+  assert.ok(Array.isArray(due));
+  return due;
+}
+
+describe('SessionClock', () => {
+  it('fires every session of a crowded slot once per period, tick after tick', async () => {
+    const clock = new SessionClock(40, 40);
+    const tickers = Array.from({ length: 500 }, () => new Ticker(40, 3));
+    for (const ticker of tickers) ticker.start(clock);
+    await until(() => tickers.every((t) => t.fired === 3));
+    await sleep(150);
+    assert.deepEqual(new Set(tickers.map((t) => t.fired)), new Set([3]));
+    clock.stop();
+  });
+
+  it('holds no session between ticks once a slot has been handled', async () => {
+    const clock = new SessionClock(40, 40);
+    const tickers = Array.from({ length: 200 }, () => new Ticker(40, 1));
+    for (const ticker of tickers) ticker.start(clock);
+    await until(() => tickers.every((t) => t.fired === 1));
+    const due = dueList(clock);
+    assert.ok(due.length >= 1, 'the storage is kept for the next tick');
+    assert.ok(
+      due.every((entry) => entry === null),
+      'every place let go',
+    );
+    clock.stop();
+  });
+
+  it('does not fire a due session that an earlier one of its slot removed', async () => {
+    const clock = new SessionClock(40, 40);
+    const first = new Ticker(40, 1);
+    const second = new Ticker(40, 1);
+    const deadline = Date.now() + 40;
+    second.start(clock, deadline);
+    // Filed after `second` in the same slot, so it heads the slot's list and fires first.
+    first.start(clock, deadline);
+    first.onFire = () => {
+      second.deadline = 0;
+      clock.delete(second);
+    };
+    await until(() => first.fired === 1);
+    await sleep(100);
+    assert.equal(second.fired, 0);
+    clock.stop();
+  });
+
+  it('fires a session that a handler of the same slot filed again for later', async () => {
+    const clock = new SessionClock(40, 40);
+    const a = new Ticker(40, 1);
+    const b = new Ticker(40, 2);
+    const deadline = Date.now() + 40;
+    b.start(clock, deadline);
+    a.start(clock, deadline);
+    a.onFire = () => {
+      // Moves b's deadline later while it waits in the due list.
+      b.deadline = Date.now() + 60;
+      clock.add(b);
+    };
+    await until(() => b.fired === 2, 3000);
+    assert.equal(a.fired, 1);
+    clock.stop();
+  });
+});
