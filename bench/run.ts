@@ -44,7 +44,7 @@ interface Options {
 }
 
 const HELP = `Usage: node build/bench/run.js [options]
-  --quick              1 repetition, 300 ms warm-up, 1 s measured, 300 idle sessions,
+  --quick              1 repetition, 200 ms warm-up, 600 ms measured, 300 idle sessions,
                        no ws-idle-heartbeat unless named with --scenario
   --reps N             repetitions per target (default 3; 7 for the open + close
                        scenarios unless given)
@@ -162,8 +162,8 @@ function parseArgs(argv: string[]): Options {
   }
   if (options.quick) {
     if (!explicit.has('--reps')) options.reps = 1;
-    if (!explicit.has('--warmup')) options.warmupMs = 300;
-    if (!explicit.has('--duration')) options.durationMs = 1000;
+    if (!explicit.has('--warmup')) options.warmupMs = 200;
+    if (!explicit.has('--duration')) options.durationMs = 600;
     if (!explicit.has('--idle-sessions')) options.idleSessions = 300;
     // Minutes per run: in a smoke run only when asked for by name.
     if (!explicit.has('--scenario'))
