@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionProtocol, Receiver } from '../transports/receiver';
 import type { Session } from './session';
 import { ReadyState } from './ready-state';
+import { compactListeners } from './compact-listeners';
 
 /**
  * Request headers copied onto `Connection.headers`: the ones that identify a client or
@@ -69,6 +70,7 @@ export class Connection extends Stream {
     readonly prefix: string,
   ) {
     super();
+    compactListeners(this);
     this.#session = session;
   }
 

@@ -13,6 +13,7 @@ import {
 } from '../protocol/frames';
 import { plainMessageFrame } from '../protocol/plain-frames';
 import { skipRepeatedEnds } from './repeated-end';
+import { compactListeners } from '../session/compact-listeners';
 
 /** Close codes a websocket close frame may carry (RFC 6455 section 7.4). */
 function wireCloseCode(code: number): number {
@@ -132,6 +133,7 @@ export class WebsocketReceiver implements Receiver, Indexed {
     this.socket = req.socket;
     this.plainFrames = ws.extensions === '';
     (ws as OwnedSocket)[RECEIVER] = this;
+    compactListeners(ws);
     ws.on('message', onMessage);
     ws.on('pong', onPong);
     ws.on('close', onClose);
