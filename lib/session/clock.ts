@@ -34,12 +34,11 @@ export class SessionClock {
   /** The first slot not yet looked at. */
   private nextSlot = 0;
   /**
-   * The sessions of the slot being looked at, in its first `dueCount` places; kept, at the
-   * largest size a slot has needed, so a tick allocates nothing (emptying an array by its
-   * length would give its storage back, and the next tick would grow it again).
+   * The sessions of the slot being looked at, in its first places; kept at the largest size
+   * a slot has needed, so a tick allocates nothing (emptying an array by its length would
+   * give its storage back, and the next tick would grow it again).
    */
   private readonly due: (Timed | null)[] = [];
-  private dueCount = 0;
 
   constructor(heartbeatDelay: number, disconnectDelay: number) {
     this.tickMs = Math.max(5, Math.floor(Math.min(heartbeatDelay, disconnectDelay) / 4));
@@ -105,6 +104,7 @@ export class SessionClock {
     const due = this.due;
     while (this.nextSlot <= dueSlot && this.filed > 0) {
       const index = this.nextSlot++ % this.wheel.length;
+      let count = 0;
       // Unfiled all before any fires: what one session's timer does (an application closing
       // other connections) may file or unfile others of this slot.
       for (let session = this.wheel[index]; session !== null;) {
@@ -113,13 +113,10 @@ export class SessionClock {
         session.clockPrev = null;
         session.clockNext = null;
         this.filed--;
-        if (this.dueCount < due.length) due[this.dueCount] = session;
-        else due.push(session);
-        this.dueCount++;
+        due[count++] = session;
         session = next;
       }
       this.wheel[index] = null;
-      const count = this.dueCount;
       for (let i = 0; i < count; i++) {
         const session = due[i] as Timed;
         // Let go at once: a closed session must not wait here for the next busy slot.
@@ -129,7 +126,6 @@ export class SessionClock {
         // Not due after all (its deadline moved), or due again (a heartbeat sent).
         if (session.deadline !== 0 && session.clockSlot === 0) this.add(session);
       }
-      this.dueCount = 0;
     }
     this.nextSlot = dueSlot + 1;
     if (this.filed === 0) this.stop();
