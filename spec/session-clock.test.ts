@@ -40,6 +40,12 @@ async function until(done: () => boolean, ms = 2000): Promise<void> {
   }
 }
 
+/** Files the tickers under one deadline, in order: the last filed heads the slot and fires first. */
+function fileInOneSlot(clock: SessionClock, ...tickers: Ticker[]): void {
+  const deadline = Date.now() + 40;
+  for (const ticker of tickers) ticker.start(clock, deadline);
+}
+
 /** The clock's list of due sessions, which must hold none between ticks. */
 function dueList(clock: SessionClock): unknown[] {
   const due: unknown = Reflect.get(clock, 'due');
@@ -76,10 +82,7 @@ describe('SessionClock', () => {
     const clock = new SessionClock(40, 40);
     const first = new Ticker(40, 1);
     const second = new Ticker(40, 1);
-    const deadline = Date.now() + 40;
-    second.start(clock, deadline);
-    // Filed after `second` in the same slot, so it heads the slot's list and fires first.
-    first.start(clock, deadline);
+    fileInOneSlot(clock, second, first);
     first.onFire = () => {
       second.deadline = 0;
       clock.delete(second);
@@ -94,9 +97,7 @@ describe('SessionClock', () => {
     const clock = new SessionClock(40, 40);
     const a = new Ticker(40, 1);
     const b = new Ticker(40, 2);
-    const deadline = Date.now() + 40;
-    b.start(clock, deadline);
-    a.start(clock, deadline);
+    fileInOneSlot(clock, b, a);
     a.onFire = () => {
       // Moves b's deadline later while it waits in the due list.
       b.deadline = Date.now() + 60;
