@@ -2,10 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { normalizeOptions, type SockjsOptions } from './options';
-import { SockjsService, type ServiceStats } from './service';
-import { RouteTable } from './routes';
-import { sendNotFound } from './http/respond';
+import type { SockjsService, ServiceStats } from './service';
+import { FrontDoor } from './front-door';
 import { registerFastPath } from './fast-path';
+import { releaseRouting } from './internals';
 import { mountPath, pathBelow } from './http/mount';
 import type { Connection } from './session/connection';
 import { attachUpgrade } from './upgrade';
@@ -62,8 +62,8 @@ export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
   const normalized = normalizeOptions(options);
   const router = Router() as SockjsRouter;
   mixinEventEmitter(router);
-  const service = new SockjsService(normalized, router as unknown as EventEmitter);
-  const routes = new RouteTable(service);
+  const door = new FrontDoor(normalized, router as unknown as EventEmitter);
+  const service = door.service;
   Object.defineProperty(router, SERVICE, { value: service });
   Object.defineProperty(router, 'attachUpgrade', { value: attachUpgrade });
   Object.defineProperty(router, 'stats', { value: () => service.stats() });
@@ -72,17 +72,21 @@ export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
   const fastPath = normalized.fastPath;
   router.use(function sockjsHandler(req: Request, res: Response, next: NextFunction): void {
     const prefix = mountPath(req);
-    if (fastPath) registerFastPath(req, prefix, routes);
-    if (routes.handle(req as IncomingMessage, res as ServerResponse, pathBelow(req, prefix), prefix)) {
-      // Routing is over for this request, but Express keeps it in `req.next`: the closures
-      // of every router on the way (about 1.6 KiB), alive as long as a streaming response.
-      (req as { next?: NextFunction }).next = undefined;
-      return;
-    }
+    if (fastPath) registerFastPath(req, prefix, door);
     // Under its own prefix every path is the service's; mounted at the root, it lets the
     // rest of the app answer what is not SockJS.
-    if (prefix === '') next();
-    else sendNotFound(res);
+    const path = pathBelow(req, prefix);
+    if (
+      door.serve(
+        req as IncomingMessage,
+        res as ServerResponse,
+        path,
+        prefix,
+        prefix === '' ? next : undefined,
+      )
+    ) {
+      releaseRouting(req);
+    }
   });
   return router;
 }

@@ -1,63 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SockjsService } from './service';
-import type { TransportName } from './options';
-import type { SessionHandler, SessionRequest } from './transports/context';
 import { sendMethodNotAllowed, sendText } from './http/respond';
 import { originAllowed } from './http/origin';
-import { hasUnframedBody } from './http/framing';
+import { hasUnframedBody } from './http/transfer-encoding';
 import { upgradeContext } from './upgrade';
 import {
+  answerPreflight,
   greeting,
   iframe,
   iframeResource,
   info,
   notAnUpgrade,
-  options,
   type IframeResource,
 } from './static-routes';
-import { xhrPolling, xhrStreaming } from './transports/xhr';
-import { eventsource } from './transports/eventsource';
-import { htmlfile } from './transports/htmlfile';
-import { jsonpPolling } from './transports/jsonp';
-import { jsonpSend, xhrSend } from './transports/send';
-
-/** One session URL suffix: which methods it answers, and for which enabled transports. */
-interface SessionRoute {
-  readonly methods: Readonly<Record<string, SessionHandler>>;
-  readonly allow: string;
-  /** Served when any of these transports is enabled. */
-  readonly neededBy: readonly TransportName[];
-}
-
-function preflightFor(methods: string): SessionHandler {
-  return (request) => options(request.service.options, request.req, request.res, methods);
-}
-
-const POST_PREFLIGHT = preflightFor('OPTIONS, POST');
-
-const SESSION_ROUTES: Readonly<Record<string, SessionRoute>> = {
-  xhr: {
-    methods: { POST: xhrPolling, OPTIONS: POST_PREFLIGHT },
-    allow: 'OPTIONS, POST',
-    neededBy: ['xhr-polling'],
-  },
-  xhr_streaming: {
-    methods: { POST: xhrStreaming, OPTIONS: POST_PREFLIGHT },
-    allow: 'OPTIONS, POST',
-    neededBy: ['xhr-streaming'],
-  },
-  xhr_send: {
-    methods: { POST: xhrSend, OPTIONS: POST_PREFLIGHT },
-    allow: 'OPTIONS, POST',
-    // iframe-eventsource and iframe-htmlfile send with XHR from inside the iframe.
-    neededBy: ['xhr-polling', 'xhr-streaming', 'eventsource', 'htmlfile'],
-  },
-  eventsource: { methods: { GET: eventsource }, allow: 'GET', neededBy: ['eventsource'] },
-  htmlfile: { methods: { GET: htmlfile }, allow: 'GET', neededBy: ['htmlfile'] },
-  jsonp: { methods: { GET: jsonpPolling }, allow: 'GET', neededBy: ['jsonp-polling'] },
-  jsonp_send: { methods: { POST: jsonpSend }, allow: 'POST', neededBy: ['jsonp-polling'] },
-};
+import { SESSION_ROUTES, type SessionRoute } from './transports/table';
 
 /** `<server>` and `<session>`: non-empty, no `/`, no `.` */
 const SESSION_PATH = /^\/([^/.]+)\/([^/.]+)\/([a-z_]+)$/;
@@ -116,7 +73,7 @@ export class RouteTable {
     }
     if (pathname === '/info') {
       if (method === 'GET' || method === 'HEAD') info(service.options, req, res);
-      else if (method === 'OPTIONS') options(service.options, req, res, 'OPTIONS, GET');
+      else if (method === 'OPTIONS') answerPreflight(service.options.disableCors, req, res, 'OPTIONS, GET');
       else sendMethodNotAllowed(res, 'OPTIONS, GET');
       return true;
     }
@@ -130,14 +87,13 @@ export class RouteTable {
     if (websocket !== null) {
       if (!service.options.transports.has('websocket')) return false;
       // Each websocket is its own session: the id in a framed URL names nothing.
-      this.websocketRequest({ service, req, res, sessionId: '', query, prefix }, websocket === 'raw');
+      if (method !== 'GET') sendMethodNotAllowed(res, 'GET');
+      else if (!service.websockets.upgrade(req, res, websocket === 'raw', prefix)) notAnUpgrade(req, res);
       return true;
     }
     const match = SESSION_PATH.exec(pathname);
     if (match === null) return false;
-    const transport = match[3];
-    const request = { service, req, res, sessionId: match[2], query, prefix };
-    const route = this.sessionRoutes.get(transport);
+    const route = this.sessionRoutes.get(match[3]);
     if (route === undefined) return false;
     const handler = route.methods[method];
     if (handler === undefined) {
@@ -145,7 +101,7 @@ export class RouteTable {
       return true;
     }
     upgradeContext(req)?.answerOverHttp();
-    handler(request);
+    handler({ req, res, sessionId: match[2], query, prefix }, service.transports);
     return true;
   }
 
@@ -161,12 +117,12 @@ export class RouteTable {
     const websocket = websocketKind(queryStart === -1 ? path : path.slice(0, queryStart));
     if (websocket === null) return false;
     if (service.options.origins !== null && !originAllowed(service.options, req)) return false;
-    return service.upgradeDirectly(req, socket, head, websocket === 'raw', prefix);
+    return service.websockets.upgradeDirectly(req, socket, head, websocket === 'raw', prefix);
   }
 
   /** Whether the service holds a session with this id (the fast path serves only those). */
   hasSession(sessionId: string): boolean {
-    return this.service.sessions.get(sessionId) !== undefined;
+    return this.service.sessions.here(sessionId) !== undefined;
   }
 
   /** Whether a path is one this service answers (for refusing it without saying more). */
@@ -174,15 +130,5 @@ export class RouteTable {
     if (pathname === '/info' || IFRAME_PATH.test(pathname) || websocketKind(pathname) !== null) return true;
     const match = SESSION_PATH.exec(pathname);
     return match !== null && this.sessionRoutes.has(match[3]);
-  }
-
-  private websocketRequest(request: SessionRequest, raw: boolean): void {
-    const { req, res } = request;
-    if (req.method !== 'GET') {
-      sendMethodNotAllowed(res, 'GET');
-      return;
-    }
-    if (this.service.upgrade(request, raw)) return;
-    notAnUpgrade(req, res);
   }
 }

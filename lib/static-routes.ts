@@ -32,14 +32,14 @@ export function info(options: NormalizedOptions, req: IncomingMessage, res: Serv
 }
 
 /** OPTIONS on info and the xhr endpoints: a preflight answer cached for a year. */
-export function options(
-  serviceOptions: NormalizedOptions,
+export function answerPreflight(
+  disableCors: boolean,
   req: IncomingMessage,
   res: ServerResponse,
   methods: string,
 ): void {
   const headers = preflight({}, methods);
-  if (!serviceOptions.disableCors) cors(req, headers);
+  if (!disableCors) cors(req, headers);
   res.writeHead(204, headers);
   res.end();
 }

@@ -96,7 +96,7 @@ async function runServer(): Promise<void> {
     const stats = echo.stats();
     const memory = process.memoryUsage();
     return {
-      sessions: echo[SERVICE].sessions.size,
+      sessions: echo[SERVICE].registry.size,
       connections: stats.connections,
       byProtocol: { ...stats.connectionsByProtocol },
       sockets: sockets.size,

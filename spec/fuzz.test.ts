@@ -183,7 +183,7 @@ function baseline(bed: Bed): Baseline {
   const sessions = new Set<unknown>();
   const connections: Record<string, number> = {};
   for (const [name, service] of Object.entries(bed.services)) {
-    for (const session of service[SERVICE].sessions.values()) sessions.add(session);
+    for (const session of service[SERVICE].registry.all()) sessions.add(session);
     connections[name] = service.stats().connections;
   }
   return { sockets: new Set(bed.sockets), sessions, connections };
@@ -191,7 +191,7 @@ function baseline(bed: Bed): Baseline {
 
 function storeSizes(bed: Bed): string {
   return Object.entries(bed.services)
-    .map(([name, service]) => `${name}: ${service[SERVICE].sessions.size}/${service.stats().connections}`)
+    .map(([name, service]) => `${name}: ${service[SERVICE].registry.size}/${service.stats().connections}`)
     .join(', ');
 }
 
@@ -206,7 +206,7 @@ async function assertSettled(bed: Bed, before: Baseline, timeout = 3000): Promis
   const settled = (): boolean =>
     Object.entries(bed.services).every(
       ([name, service]) =>
-        [...service[SERVICE].sessions.values()].every((session) => before.sessions.has(session)) &&
+        [...service[SERVICE].registry.all()].every((session) => before.sessions.has(session)) &&
         service.stats().connections <= (before.connections[name] ?? 0),
     );
   try {
@@ -1608,7 +1608,7 @@ describe('random interleavings on a healthy session', () => {
         const sessionId = randomUUID();
         const base = `${bed.url}/abort/000/${sessionId}`;
         const session = (): { receiver: unknown } | undefined =>
-          bed.services.abort[SERVICE].sessions.get(sessionId);
+          bed.services.abort[SERVICE].registry.get(sessionId);
         const attached = (): boolean => (session()?.receiver ?? null) !== null;
         let counter = 0;
         const pending: string[] = [];
@@ -1743,7 +1743,7 @@ describe('counterexamples the properties found', () => {
         conn.close();
       }
       assert.equal(
-        bed.services.echo[SERVICE].sessions.get(sessionId),
+        bed.services.echo[SERVICE].registry.get(sessionId),
         undefined,
         `${transport}: session opened`,
       );
@@ -1770,7 +1770,7 @@ describe('counterexamples the properties found', () => {
     }
     const polled = await POST(`${bed.url}/echo/000/${sessionId}/xhr`);
     assert.equal(polled.body, 'a["x"]\n');
-    bed.services.echo[SERVICE].sessions.get(sessionId)?.close(3000, 'Go away!');
+    bed.services.echo[SERVICE].registry.get(sessionId)?.close(3000, 'Go away!');
   });
 
   it('closes the socket of an upgrade request it answered over HTTP, even when more bytes followed it', async () => {
@@ -1829,7 +1829,7 @@ describe('counterexamples the properties found', () => {
     await delay(100);
     conn.close();
     await delay(FUZZ_DISCONNECT_MS + 300);
-    const held = bed.services.echo[SERVICE].sessions.get(sessionId) !== undefined;
+    const held = bed.services.echo[SERVICE].registry.get(sessionId) !== undefined;
     assert.ok(!held, `session still held (open connections: ${bed.services.echo.stats().connections})`);
     const left = await socketsLeft(bed, before, 1000);
     assert.equal(left, 0, 'server sockets still open after the client closed');

@@ -82,7 +82,7 @@ describe('origins', () => {
             : await OPTIONS(url, { headers: evil });
       assert.equal(r.status, 403, `${method} ${url}`);
     }
-    assert.equal(running.service[SERVICE].sessions.size, 0);
+    assert.equal(running.service[SERVICE].registry.size, 0);
     assert.equal(running.connections.length, 0);
   });
 
@@ -313,7 +313,7 @@ describe('service.close()', () => {
       assert.equal((await raw.expectClose()).code, 1001);
       const refused = await POST(`${running.base}/000/${randomUUID()}/xhr`);
       assert.equal(refused.status, 503);
-      assert.equal(running.service[SERVICE].sessions.size, 0);
+      assert.equal(running.service[SERVICE].registry.size, 0);
     } finally {
       await running.server.close();
     }

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { RouteTable } from '../routes';
-import { sendNotFound } from '../http/respond';
+import type { FrontDoor } from '../front-door';
 import { attachUpgrade, runUpgrade } from '../upgrade';
 import type { PrefixMatcher } from './options';
 import {
@@ -16,7 +15,7 @@ import {
 /** One service installed on an http server at a prefix. */
 export interface Mount {
   readonly match: PrefixMatcher;
-  readonly routes: RouteTable;
+  readonly door: FrontDoor;
 }
 
 interface Installed {
@@ -32,22 +31,21 @@ const INSTALLED = new WeakMap<object, Map<AnyServer, Installed[]>>();
  * `server` sees it; the rest reach the listeners as usual.
  */
 export function install(server: AnyServer, mount: Mount, owner: object): void {
-  const serve = (req: IncomingMessage, res: ServerResponse, url: string, base: string): void => {
-    if (!mount.routes.handle(req, res, url.slice(base.length), base)) sendNotFound(res);
-  };
+  const { door, match } = mount;
   const request: RequestInterceptor = (req, res) => {
     const url = req.url ?? '/';
-    const base = mount.match(url);
+    const base = match(url);
     if (base === null) return false;
-    serve(req, res, url, base);
+    door.serve(req, res, url.slice(base.length), base);
     return true;
   };
   const upgrade: UpgradeInterceptor = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = req.url ?? '/';
-    const base = mount.match(url);
+    const base = match(url);
     if (base === null) return false;
-    if (mount.routes.upgradeDirectly(req, socket, head, url.slice(base.length), base)) return true;
-    runUpgrade(req, socket, head, false, (res) => serve(req, res, url, base));
+    const path = url.slice(base.length);
+    if (door.upgradeDirectly(req, socket, head, path, base)) return true;
+    runUpgrade(req, socket, head, false, (res: ServerResponse) => door.serve(req, res, path, base));
     return true;
   };
   interceptRequests(server, request);

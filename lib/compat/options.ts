@@ -34,12 +34,11 @@ export const printLine: LogFunction = (_severity, message) => {
   process.stdout.write(format(message) + '\n');
 };
 
-/** Splits compat options into the prefix and the service options with sockjs-node defaults. */
+/** Splits compat options into the prefix and the service options. */
 export function splitCompatOptions(options: CompatServerOptions): { prefix: string; service: SockjsOptions } {
   const { prefix, faye_server_options, ...service } = options;
   const chosen = prefix ?? '';
   if (typeof chosen !== 'string') throw new TypeError('sockjs: option prefix must be a string');
-  if (service.log === undefined) service.log = printLine;
   if (faye_server_options) {
     const ws = { ...service.websocketOptions };
     const maxLength = faye_server_options.maxLength ?? faye_server_options.max_length;

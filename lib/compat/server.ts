@@ -1,14 +1,20 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import { normalizeOptions } from '../options';
-import { SockjsService, type ServiceStats } from '../service';
-import { RouteTable } from '../routes';
+import { normalizeOptions, type NormalizedOptions } from '../options';
+import type { SockjsService, ServiceStats } from '../service';
+import { FrontDoor } from '../front-door';
 import { sendNotFound } from '../http/respond';
 import { mountPath, pathBelow } from '../http/mount';
 import type { Connection } from '../session/connection';
 import { install, uninstall } from './hook';
-import { prefixMatcher, splitCompatOptions, type CompatServerOptions, type HandlerOptions } from './options';
+import {
+  printLine,
+  prefixMatcher,
+  splitCompatOptions,
+  type CompatServerOptions,
+  type HandlerOptions,
+} from './options';
 
 /** An Express-style handler; `next` may be omitted outside Express. */
 export type CompatMiddleware = (
@@ -25,14 +31,16 @@ export type CompatMiddleware = (
 export class SockjsServer extends EventEmitter {
   readonly options: Readonly<CompatServerOptions>;
   private readonly services: SockjsService[] = [];
+  /** The service options of installations without overrides; validated at createServer(). */
+  private readonly normalized: { prefix: string; options: NormalizedOptions };
 
   constructor(options: CompatServerOptions = {}) {
     super();
     if (options === null || typeof options !== 'object')
       throw new TypeError('sockjs: options must be an object');
-    // Validated now, so a bad option fails at createServer() as in sockjs-node's users expect.
-    normalizeOptions(splitCompatOptions(options).service);
     this.options = Object.freeze({ ...options });
+    // Validated now, so a bad option fails at createServer(), as sockjs-node's users expect.
+    this.normalized = normalizeCompat(this.options);
   }
 
   override on(event: 'connection', listener: (connection: Connection) => void): this;
@@ -43,8 +51,8 @@ export class SockjsServer extends EventEmitter {
 
   /** sockjs-node 0.3: serve the prefix on `server`; `options` overshadow the server's. */
   installHandlers(server: HttpServer | HttpsServer, options: HandlerOptions = {}): true {
-    const { prefix, routes } = this.createService(options);
-    install(server, { match: prefixMatcher(prefix), routes }, this);
+    const { prefix, door } = this.createService(options);
+    install(server, { match: prefixMatcher(prefix), door }, this);
     return true;
   }
 
@@ -63,7 +71,7 @@ export class SockjsServer extends EventEmitter {
    * comes from the mount, as with sockjsMiddleware().
    */
   middleware(options: HandlerOptions = {}): CompatMiddleware {
-    const { prefix, routes } = this.createService(options);
+    const { prefix, door } = this.createService(options);
     // A prefix option still applies, below wherever the handler is mounted.
     const match = prefix === '' ? null : prefixMatcher(prefix);
     return function sockjsCompatHandler(req, res, next) {
@@ -79,9 +87,7 @@ export class SockjsServer extends EventEmitter {
         base += matched;
         path = path.slice(matched.length);
       }
-      if (routes.handle(req, res, path, base)) return;
-      if (next !== undefined && base === '') next();
-      else sendNotFound(res);
+      door.serve(req, res, path, base, base === '' ? next : undefined);
     };
   }
 
@@ -114,13 +120,22 @@ export class SockjsServer extends EventEmitter {
     return total;
   }
 
-  private createService(overrides: HandlerOptions): { prefix: string; routes: RouteTable } {
-    const { prefix, service } = splitCompatOptions({ ...this.options, ...overrides });
-    const engine = new SockjsService(normalizeOptions(service), this);
-    this.services.push(engine);
-    engine.log('debug', `SockJS bound to ${JSON.stringify(prefix)}`);
-    return { prefix, routes: new RouteTable(engine) };
+  private createService(overrides: HandlerOptions): { prefix: string; door: FrontDoor } {
+    const { prefix, options } =
+      Object.keys(overrides).length === 0
+        ? this.normalized
+        : normalizeCompat({ ...this.options, ...overrides });
+    const door = new FrontDoor(options, this);
+    this.services.push(door.service);
+    options.log('debug', `SockJS bound to ${JSON.stringify(prefix)}`);
+    return { prefix, door };
   }
+}
+
+/** The prefix and the service options of compatible options, with sockjs-node's log default. */
+function normalizeCompat(options: CompatServerOptions): { prefix: string; options: NormalizedOptions } {
+  const { prefix, service } = splitCompatOptions(options);
+  return { prefix, options: normalizeOptions(service, printLine) };
 }
 
 /** sockjs-node's `createServer(options)`. */

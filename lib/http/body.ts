@@ -1,14 +1,27 @@
 import type { IncomingMessage } from 'node:http';
 
-/** A request body that could not be read; `status` is the HTTP answer. */
+/** Why a body could not be read, with the answer it gets (none when the client aborted). */
+const OUTCOMES = {
+  ERR_SOCKJS_BODY_TOO_LARGE: { status: 413, answer: 'Payload too large.' },
+  ERR_SOCKJS_BODY_TIMEOUT: { status: 408, answer: 'Request body timed out.' },
+  ERR_SOCKJS_BODY_ABORTED: { status: null, answer: '' },
+} as const;
+
+/** A request body that could not be read. */
 export class BodyError extends Error {
+  /** The HTTP status to answer with; null when the client is gone and nothing can be answered. */
+  readonly status: 413 | 408 | null;
+  /** The answer's body. */
+  readonly answer: string;
+
   constructor(
     message: string,
-    readonly status: number,
-    readonly code: 'ERR_SOCKJS_BODY_TOO_LARGE' | 'ERR_SOCKJS_BODY_ABORTED' | 'ERR_SOCKJS_BODY_TIMEOUT',
+    readonly code: keyof typeof OUTCOMES,
   ) {
     super(message);
     this.name = 'BodyError';
+    this.status = OUTCOMES[code].status;
+    this.answer = OUTCOMES[code].answer;
   }
 }
 
@@ -60,7 +73,7 @@ function onEnd(this: ReadRequest): void {
   this[READER]?.finish(null);
 }
 function onError(this: ReadRequest): void {
-  this[READER]?.finish(new BodyError('request body aborted', 400, 'ERR_SOCKJS_BODY_ABORTED'));
+  this[READER]?.finish(new BodyError('request body aborted', 'ERR_SOCKJS_BODY_ABORTED'));
 }
 function onClose(this: ReadRequest): void {
   if (!this.complete) onError.call(this);
@@ -174,7 +187,7 @@ export class StallWatch {
       const next: BodyReader | null = reader.next;
       if (reader.lastActivity <= stalledBefore) {
         reader.finish(
-          new BodyError(`request body stalled for ${this.timeoutMs} ms`, 408, 'ERR_SOCKJS_BODY_TIMEOUT'),
+          new BodyError(`request body stalled for ${this.timeoutMs} ms`, 'ERR_SOCKJS_BODY_TIMEOUT'),
         );
       }
       reader = next;
@@ -209,5 +222,5 @@ export function readBody(
 }
 
 function tooLarge(limit: number): BodyError {
-  return new BodyError(`request body larger than ${limit} bytes`, 413, 'ERR_SOCKJS_BODY_TOO_LARGE');
+  return new BodyError(`request body larger than ${limit} bytes`, 'ERR_SOCKJS_BODY_TOO_LARGE');
 }

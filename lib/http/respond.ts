@@ -28,3 +28,10 @@ export function sendNotFound(res: ServerResponse): void {
 export function sendMethodNotAllowed(res: ServerResponse, allow: string): void {
   sendText(res, 405, '', { Allow: allow });
 }
+
+/** The 503 of a session that may not open now: the service is closing, or full (maxSessions). */
+export function sendRefusal(res: ServerResponse, refusal: 'closing' | 'full'): void {
+  sendText(res, 503, refusal === 'closing' ? 'Server shutting down.' : 'Too many sessions.', {
+    'Retry-After': '5',
+  });
+}

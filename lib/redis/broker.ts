@@ -7,7 +7,8 @@ import { SERVICE, type SockjsRouter } from '../middleware';
 import type { SockjsService } from '../service';
 import { checkClient, closeSubscriber, type RedisClient, type RedisSubscriber } from './client';
 import { Subscriptions } from './subscriptions';
-import { Forwarder, type ForwardHost } from './forward';
+import { Forwarder, type ForwardHost } from './forward/forwarder';
+import type { SessionRelay } from '../session/lookup';
 
 /** Options of `createBroker()`. */
 export interface BrokerOptions {
@@ -146,8 +147,8 @@ class RedisBroker implements Broker, ForwardHost {
   private readonly memberships = new WeakMap<Connection, Set<string>>();
   private readonly sources = new WeakSet<ConnectionSource>();
   private forwarder: Forwarder | null = null;
-  /** Services whose foreign sessions this broker serves. */
-  private readonly forwarding = new Set<SockjsService>();
+  /** Services whose foreign sessions this broker serves, with the relay each uses. */
+  private readonly forwarding = new Map<SockjsService, SessionRelay>();
   private closing: Promise<void> | null = null;
   private readonly untrackOnClose = new WeakMap<Connection, () => void>();
 
@@ -226,12 +227,15 @@ class RedisBroker implements Broker, ForwardHost {
       throw new TypeError('sockjs-express/redis: forward() takes a service made by sockjsMiddleware()');
     }
     if (this.closing !== null) throw new Error('sockjs-express/redis: the broker is closed');
-    if (service.relay !== null && service.relay !== this.forwarder) {
+    const current = service.sessions.relay;
+    if (current !== null && current !== this.forwarding.get(service)) {
       throw new Error('sockjs-express/redis: this service already forwards through another broker');
     }
+    if (current !== null) return;
     this.forwarder ??= new Forwarder(this);
-    service.relay = this.forwarder;
-    this.forwarding.add(service);
+    const relay = this.forwarder.relayFor(service.options.heartbeatDelay);
+    service.sessions.useRelay(relay);
+    this.forwarding.set(service, relay);
   }
 
   async join(connection: Connection, group: string): Promise<void> {
@@ -319,7 +323,9 @@ class RedisBroker implements Broker, ForwardHost {
 
   private async shutdown(): Promise<void> {
     if (this.forwarder !== null) {
-      for (const service of this.forwarding) if (service.relay === this.forwarder) service.relay = null;
+      for (const [service, relay] of this.forwarding) {
+        if (service.sessions.relay === relay) service.sessions.useRelay(null);
+      }
       this.forwarding.clear();
       await this.forwarder.close();
     }

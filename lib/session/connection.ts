@@ -1,11 +1,20 @@
 import { Stream } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { ConnectionProtocol, Receiver } from '../transports/receiver';
-import type { Session } from './session';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionProtocol } from '../transports/receiver';
 import { ReadyState } from './ready-state';
-import { compactListeners } from './compact-listeners';
+import { compactListeners } from '../internals';
+
+/** What a Connection asks of the session behind it. */
+export interface ConnectionSession {
+  readonly readyState: ReadyState;
+  /** Queues a message; false when it was dropped or the queue is above its high water mark. */
+  send(message: string): boolean;
+  /** Closes the session with `code` and `reason`; false when it was not open. */
+  close(code: number, reason: string): boolean;
+}
 
 /**
  * Request headers copied onto `Connection.headers`: the ones that identify a client or
@@ -62,10 +71,10 @@ export class Connection extends Stream {
   pathname = '';
   /** Transport carrying the connection. */
   protocol: ConnectionProtocol | '' = '';
-  readonly #session: Session;
+  readonly #session: ConnectionSession;
 
   constructor(
-    session: Session,
+    session: ConnectionSession,
     /** Base URL of the service. */
     readonly prefix: string,
   ) {
@@ -132,11 +141,9 @@ export class Connection extends Stream {
     return `<SockJSConnection ${this.id}>`;
   }
 
-  /** @internal Records where the connection comes from. */
-  describe(receiver: Receiver): void {
-    const req = receiver.req;
-    const socket = receiver.socket;
-    this.protocol = receiver.protocol;
+  /** @internal Records where the connection comes from: the request that opened it. */
+  describe(protocol: ConnectionProtocol, req: IncomingMessage | null, socket: Socket | null): void {
+    this.protocol = protocol;
     if (req === null) return;
     if (socket) {
       this.remoteAddress = socket.remoteAddress;

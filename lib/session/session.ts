@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { ConnectionProtocol, Receiver, ReceiverOwner } from '../transports/receiver';
 import {
   ANOTHER_CONNECTION_FRAME,
@@ -7,10 +8,13 @@ import {
   closeFrame,
   messageFrame,
 } from '../protocol/frames';
-import { Connection } from './connection';
+import { Connection, type ConnectionSession } from './connection';
 import { ReadyState } from './ready-state';
 import type { TrafficCounters } from './traffic';
 import type { SessionClock } from './clock';
+import type { LogSeverity } from '../options';
+import type { Indexed } from './indexed-set';
+import type { LifetimeSubject, SessionLifetime } from './lifetime';
 
 /** What a session needs from the service that owns it. */
 export interface SessionHost {
@@ -23,10 +27,8 @@ export interface SessionHost {
   /** Announces a new connection to the application. */
   connectionOpened(connection: Connection): void;
   /** The service's `log` option. */
-  log(severity: 'debug' | 'info' | 'error', message: string): void;
-  /** A session has closed (its `close` is emitted now); it may still be remembered. */
-  sessionClosed(session: Session): void;
-  /** Forgets a session; called once, when its id may be used again. */
+  log(severity: LogSeverity, message: string): void;
+  /** Forgets a session: its id may be used again, and it no longer counts. */
   sessionForgotten(session: Session): void;
 }
 
@@ -50,7 +52,7 @@ function flushOnTick(session: Session): void {
  * disconnect deadline while none is. The service's SessionClock checks them all with one
  * timer, so writing a frame only moves a number.
  */
-export class Session implements ReceiverOwner {
+export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubject, Indexed {
   readyState: ReadyState = ReadyState.CONNECTING;
   receiver: Receiver | null = null;
   readonly connection: Connection;
@@ -60,6 +62,8 @@ export class Session implements ReceiverOwner {
   private closingFrame: string | null = null;
   private closeCode = 1000;
   private closeReason = '';
+  /** @internal Its place in its registry. */
+  setIndex = -1;
   /** When the pending heartbeat or disconnect is due (ms since the epoch); 0 when none. */
   deadline = 0;
   /** @internal Where the service's SessionClock filed this session; the clock's alone. */
@@ -78,19 +82,23 @@ export class Session implements ReceiverOwner {
   private drainListening = false;
 
   /**
-   * @param id the session id from the URL, or null for a websocket session, which lives
-   *   exactly as long as its socket and is in no store.
+   * @param id the session id from the URL (a websocket session is found by its socket, never
+   *   by its id)
    */
   constructor(
-    readonly id: string | null,
+    readonly id: string,
     private readonly host: SessionHost,
     prefix: string,
+    private readonly lifetime: SessionLifetime,
   ) {
     this.connection = new Connection(this, prefix);
   }
 
-  /** A receiving connection arrives for this session. */
-  attach(receiver: Receiver): void {
+  /**
+   * A receiving connection arrives for this session. `req` is the request that brought it,
+   * which describes the connection when the session is new.
+   */
+  attach(receiver: Receiver, req: IncomingMessage | null): void {
     if (this.receiver !== null) {
       receiver.sendFrame(ANOTHER_CONNECTION_FRAME);
       receiver.end();
@@ -104,7 +112,7 @@ export class Session implements ReceiverOwner {
     this.receiver = receiver;
     receiver.owner = this;
     if (this.readyState === ReadyState.CONNECTING) {
-      this.connection.describe(receiver);
+      this.connection.describe(receiver.protocol, req, receiver.socket);
       this.readyState = ReadyState.OPEN;
       receiver.sendFrame(OPEN_FRAME);
       process.nextTick(emitConnection, this);
@@ -199,30 +207,30 @@ export class Session implements ReceiverOwner {
 
   /** The client stopped reading: drop what is queued and cut its connection. */
   private overflow(): void {
-    this.queue = [];
-    this.queuedBytes = 0;
-    if (this.closingFrame === null) {
-      this.closeCode = 1013;
-      this.closeReason = 'Client not reading';
-      this.closingFrame = closeFrame(1013, 'Client not reading');
-    }
+    this.takeQueue();
+    this.closeWith(1013, 'Client not reading');
     const receiver = this.receiver;
     if (receiver !== null) {
       this.detach(receiver);
       receiver.destroy();
     }
     this.finish();
-    if (this.id === null) this.forget();
-    else this.startTimer(false);
+    this.lifetime.released(this);
+  }
+
+  /** Records the close every later receiver gets; the first one set stays. */
+  private closeWith(code: number, reason: string, frame = closeFrame(code, reason)): void {
+    if (this.closingFrame !== null) return;
+    this.closingFrame = frame;
+    this.closeCode = code;
+    this.closeReason = reason;
   }
 
   /** The application closes the session. */
   close(code: number, reason: string): boolean {
     if (this.readyState !== ReadyState.OPEN) return false;
     this.readyState = ReadyState.CLOSING;
-    this.closingFrame = closeFrame(code, reason);
-    this.closeCode = code;
-    this.closeReason = reason;
+    this.closeWith(code, reason);
     const receiver = this.receiver;
     if (receiver !== null) {
       this.detach(receiver);
@@ -237,11 +245,7 @@ export class Session implements ReceiverOwner {
    */
   shutdown(code: number, reason: string): void {
     if (this.readyState !== ReadyState.CLOSED) {
-      if (this.closingFrame === null) {
-        this.closingFrame = closeFrame(code, reason);
-        this.closeCode = code;
-        this.closeReason = reason;
-      }
+      this.closeWith(code, reason);
       if (this.readyState !== ReadyState.CLOSING) this.readyState = ReadyState.CLOSING;
       const receiver = this.receiver;
       if (receiver !== null) {
@@ -250,28 +254,32 @@ export class Session implements ReceiverOwner {
       }
       this.finish();
     }
-    this.forget();
+    this.lifetime.shutDown(this);
   }
 
   receiverDone(receiver: Receiver): void {
     if (this.receiver !== receiver) return;
     this.detach(receiver);
-    if (this.id === null) this.receiverLost(receiver);
-    else this.startTimer(false);
+    this.lifetime.released(this);
   }
 
   receiverLost(receiver: Receiver): void {
     if (this.receiver === receiver) this.detach(receiver);
     if (this.readyState === ReadyState.OPEN) this.host.log('debug', connectionGone(receiver.protocol));
-    if (this.closingFrame === null) {
-      this.closingFrame = INTERRUPTED_FRAME;
-      this.closeCode = 1002;
-      this.closeReason = 'Connection interrupted';
-    }
+    this.endNow();
+    this.lifetime.released(this);
+  }
+
+  /** @internal Closes the session now, as interrupted unless it already has its close. */
+  endNow(): void {
+    this.closeWith(1002, 'Connection interrupted', INTERRUPTED_FRAME);
     this.takeQueue();
     this.finish();
-    if (this.id === null) this.forget();
-    else this.startTimer(false);
+  }
+
+  /** @internal Waits `disconnectDelay` for another receiver (or to answer with the close frame). */
+  expireLater(): void {
+    this.startTimer(false);
   }
 
   /** Called by the SessionClock once `deadline` has passed. */
@@ -305,12 +313,7 @@ export class Session implements ReceiverOwner {
       receiver.end();
     }
     if (delivered && this.readyState === ReadyState.CLOSING) this.finish();
-    if (this.id === null) {
-      this.finish();
-      this.forget();
-    } else {
-      this.startTimer(false);
-    }
+    this.lifetime.released(this);
   }
 
   private detach(receiver: Receiver): void {
@@ -323,11 +326,11 @@ export class Session implements ReceiverOwner {
   private finish(): void {
     if (this.readyState === ReadyState.CLOSED) return;
     this.readyState = ReadyState.CLOSED;
-    this.host.sessionClosed(this);
     if (this.announced) this.connection.closed();
   }
 
-  private forget(): void {
+  /** @internal Forgets the session (its lifetime says when). */
+  forget(): void {
     this.clearTimer();
     this.host.sessionForgotten(this);
   }

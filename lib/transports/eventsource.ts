@@ -1,6 +1,4 @@
 import type { ResponseFormat } from './response-receiver';
-import { receive } from './receive';
-import type { SessionRequest } from './context';
 
 /**
  * The client URI-decodes every event, so `%` must travel as `%25` (or `100%41` would
@@ -15,6 +13,8 @@ function escapeEvent(char: string): string {
 
 export const eventsourceFormat: ResponseFormat = {
   protocol: 'eventsource',
+  streaming: true,
+  takesCallback: false,
   contentType: 'text/event-stream',
   cors: true,
   prelude: () => '\r\n',
@@ -24,8 +24,3 @@ export const eventsourceFormat: ResponseFormat = {
     return 'data: ' + data + '\r\n\r\n';
   },
 };
-
-/** `GET BASE/S/I/eventsource` */
-export function eventsource(request: SessionRequest): void {
-  receive(request, eventsourceFormat, true);
-}

@@ -1,7 +1,4 @@
 import type { ResponseFormat } from './response-receiver';
-import { receive } from './receive';
-import type { SessionRequest } from './context';
-import { callbackParameter } from './callback';
 import { htmlfilePrelude } from '../protocol/pages';
 
 /**
@@ -17,15 +14,11 @@ function escapeHtml(char: string): string {
 
 export const htmlfileFormat: ResponseFormat = {
   protocol: 'htmlfile',
+  streaming: true,
+  takesCallback: true,
   contentType: 'text/html; charset=UTF-8',
   cors: false,
   prelude: htmlfilePrelude,
   frame: (frame) =>
     '<script>\np(' + JSON.stringify(frame).replace(HTML_UNSAFE, escapeHtml) + ');\n</script>\r\n',
 };
-
-/** `GET BASE/S/I/htmlfile?c=<callback>` */
-export function htmlfile(request: SessionRequest): void {
-  const callback = callbackParameter(request.query, request.res);
-  if (callback !== null) receive(request, htmlfileFormat, true, callback);
-}

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** How the application's connection is carried; `Connection.protocol`. */
@@ -21,12 +20,11 @@ export interface ReceiverOwner {
 
 /**
  * The small contract every transport implements: a receiving connection that the
- * session writes frames to. See transports/response-receiver.ts and the websocket one.
+ * session writes frames to. See transports/response-receiver.ts and websocket/receiver.ts.
  */
 export interface Receiver {
   readonly protocol: ConnectionProtocol;
-  /** The request that brought the receiver (null once released, for long-lived sockets). */
-  readonly req: IncomingMessage | null;
+  /** The client's socket, when it is in this process. */
   readonly socket: Socket | null;
   /** True once the receiver can carry no more frames. */
   readonly ended: boolean;

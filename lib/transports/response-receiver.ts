@@ -21,9 +21,13 @@ function cutEarlier(receiver: ResponseReceiver): void {
   receiver.reportLost();
 }
 
-/** How one HTTP transport puts frames on the wire. */
+/** How one receiving HTTP transport puts frames on the wire. */
 export interface ResponseFormat {
   readonly protocol: ConnectionProtocol;
+  /** Frames until `responseLimit` bytes (true), or one frame per response (polling). */
+  readonly streaming: boolean;
+  /** Takes the htmlfile/jsonp `c` parameter: the name of the function frames are passed to. */
+  readonly takesCallback: boolean;
   readonly contentType: string;
   /** Whether the transport answers cross-origin requests itself (CORS headers). */
   readonly cors: boolean;
@@ -53,13 +57,14 @@ export class ResponseReceiver implements Receiver {
   private readonly withCors: boolean;
 
   constructor(
-    readonly req: IncomingMessage,
+    private readonly req: IncomingMessage,
     readonly res: ServerResponse,
     private readonly format: ResponseFormat,
-    limit: number,
+    /** The byte budget: `responseLimit` when streaming, 1 when polling (one frame). */
+    readonly limit: number,
     disableCors: boolean,
     /** htmlfile and jsonp callback name, validated. */
-    private readonly callback = '',
+    readonly callback = '',
   ) {
     this.protocol = format.protocol;
     this.withCors = format.cors && !disableCors;

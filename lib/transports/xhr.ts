@@ -1,6 +1,4 @@
 import type { ResponseFormat } from './response-receiver';
-import { receive } from './receive';
-import type { SessionRequest } from './context';
 
 const JAVASCRIPT = 'application/javascript; charset=UTF-8';
 
@@ -10,6 +8,8 @@ function lineFrame(frame: string): string {
 
 export const xhrPollingFormat: ResponseFormat = {
   protocol: 'xhr-polling',
+  streaming: false,
+  takesCallback: false,
   contentType: JAVASCRIPT,
   cors: true,
   prelude: () => '',
@@ -22,19 +22,11 @@ const XHR_STREAMING_PRELUDE = 'h'.repeat(2048) + '\n';
 
 export const xhrStreamingFormat: ResponseFormat = {
   protocol: 'xhr-streaming',
+  streaming: true,
+  takesCallback: false,
   contentType: JAVASCRIPT,
   cors: true,
   prelude: () => XHR_STREAMING_PRELUDE,
   frame: lineFrame,
   plainSuffix: '\n',
 };
-
-/** `POST BASE/S/I/xhr`: one frame per response. */
-export function xhrPolling(request: SessionRequest): void {
-  receive(request, xhrPollingFormat, false);
-}
-
-/** `POST BASE/S/I/xhr_streaming`: frames until `responseLimit` bytes. */
-export function xhrStreaming(request: SessionRequest): void {
-  receive(request, xhrStreamingFormat, true);
-}

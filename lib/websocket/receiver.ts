@@ -1,9 +1,9 @@
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import type { Receiver, ReceiverOwner } from './receiver';
+import type { Receiver, ReceiverOwner } from '../transports/receiver';
 import type { Indexed } from '../session/indexed-set';
 import type { Session } from '../session/session';
+import type { LogSeverity } from '../options';
 import {
   HEARTBEAT_FRAME,
   OPEN_FRAME,
@@ -12,8 +12,7 @@ import {
   messageFrame,
 } from '../protocol/frames';
 import { plainMessageFrame } from '../protocol/plain-frames';
-import { skipRepeatedEnds } from './repeated-end';
-import { compactListeners } from '../session/compact-listeners';
+import { compactListeners, skipRepeatedEnds, writesFramesDirectly } from '../internals';
 
 /** Close codes a websocket close frame may carry (RFC 6455 section 7.4). */
 function wireCloseCode(code: number): number {
@@ -22,10 +21,11 @@ function wireCloseCode(code: number): number {
   return 1000;
 }
 
-/** What a websocket receiver reports to the service that owns it. */
+/** What a websocket receiver reports to the endpoint that owns it. */
 export interface WebsocketHost {
+  /** The socket closed: ws reported its close. Called once. */
   websocketGone(receiver: WebsocketReceiver): void;
-  log(severity: 'debug' | 'info' | 'error', message: string): void;
+  log(severity: LogSeverity, message: string): void;
 }
 
 const RECEIVER = Symbol('sockjs.receiver');
@@ -117,21 +117,16 @@ export class WebsocketReceiver implements Receiver, Indexed {
   pingedAt = 0;
   /** When the last ping went out: the service's sweep pings only sockets not pinged lately. */
   lastPingAt = Date.now();
-  readonly socket: Socket | null;
-  /** No extension negotiated (permessage-deflate): every frame ws writes is plain. */
-  private readonly plainFrames: boolean;
-  /** The handshake request, kept only until the session has read what it needs. */
-  req: IncomingMessage | null;
+  /** Frames may be written to the socket as ready-made bytes (lib/internals.ts). */
+  private readonly directFrames: boolean;
 
   constructor(
-    req: IncomingMessage,
+    readonly socket: Socket | null,
     readonly ws: WebSocket,
     readonly raw: boolean,
     readonly host: WebsocketHost,
   ) {
-    this.req = req;
-    this.socket = req.socket;
-    this.plainFrames = ws.extensions === '';
+    this.directFrames = writesFramesDirectly(ws);
     (ws as OwnedSocket)[RECEIVER] = this;
     compactListeners(ws);
     ws.on('message', onMessage);
@@ -174,8 +169,9 @@ export class WebsocketReceiver implements Receiver, Indexed {
     socket?.uncork();
   }
 
-  /** Pings the peer; an answer clears `pingedAt`. */
+  /** Pings the peer, while its websocket is open; an answer clears `pingedAt`. */
   ping(now: number): void {
+    if (this.ws.readyState !== OPEN) return;
     this.pinged(now);
     this.ws.ping();
   }
@@ -185,12 +181,9 @@ export class WebsocketReceiver implements Receiver, Indexed {
     this.lastPingAt = now;
   }
 
-  /**
-   * Frames may go straight to the socket: without an extension ws queues nothing, so
-   * nothing it holds could be overtaken.
-   */
+  /** Frames go straight to the socket now: allowed, and the websocket is open. */
   private writesDirectly(): boolean {
-    return this.plainFrames && this.ws.readyState === OPEN;
+    return this.directFrames && this.ws.readyState === OPEN;
   }
 
   sendMessages(messages: readonly string[], bytes: number): void {
@@ -245,13 +238,13 @@ export class WebsocketReceiver implements Receiver, Indexed {
     this.ws.terminate();
   }
 
+  /** Starts the close handshake; the socket's close comes later (closed()). */
   private finish(code: number, reason: string): void {
     if (this.ended) return;
     this.ended = true;
     this.ws.close(code, Buffer.byteLength(reason) <= 123 ? reason : '');
     const owner = this.owner;
     if (owner !== null) owner.receiverDone(this);
-    this.host.websocketGone(this);
   }
 
   /** @internal A message from the peer. */
@@ -272,19 +265,23 @@ export class WebsocketReceiver implements Receiver, Indexed {
     if (messages === null) {
       // Broken framing ends this connection at once; the reference server says 3000.
       this.ws.close(3000, 'Broken framing.');
-      this.closed();
+      this.lost();
       return;
     }
     session.didMessages(messages);
   }
 
-  /** @internal The socket closed. */
+  /** The connection is over for the session (the socket may still be closing). */
+  private lost(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const owner = this.owner;
+    if (owner !== null) owner.receiverLost(this);
+  }
+
+  /** @internal ws reported the socket closed. */
   closed(): void {
-    if (!this.ended) {
-      this.ended = true;
-      const owner = this.owner;
-      if (owner !== null) owner.receiverLost(this);
-    }
+    this.lost();
     this.host.websocketGone(this);
   }
 }

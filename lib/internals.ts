@@ -1,0 +1,210 @@
+/**
+ * The one module that relies on private state or undocumented behaviour of a dependency
+ * (ws, Node, Express). Each trick is checked once, when this module loads; where the check
+ * fails, or `SOCKJS_EXPRESS_PUBLIC_ONLY` turns it off, callers take the public API. Why each
+ * trick is kept, and what it saves, is in docs/performance.md ("Dependency internals").
+ *
+ * `SOCKJS_EXPRESS_PUBLIC_ONLY=1` (or `all`) turns every trick off; a comma list of names
+ * (`repeated-end,compact-listeners`) turns off those. The test suite runs once that way.
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import WebSocketClass, { type WebSocket } from 'ws';
+
+/** The tricks, by the name `SOCKJS_EXPRESS_PUBLIC_ONLY` turns them off with. */
+export type DependencyTrick =
+  'compact-listeners' | 'repeated-end' | 'frames-past-sender' | 'server-of-socket' | 'release-routing';
+
+const ALL_TRICKS: readonly DependencyTrick[] = [
+  'compact-listeners',
+  'repeated-end',
+  'frames-past-sender',
+  'server-of-socket',
+  'release-routing',
+];
+
+function turnedOff(): ReadonlySet<string> {
+  const setting = (process.env.SOCKJS_EXPRESS_PUBLIC_ONLY ?? '').trim();
+  if (setting === '' || setting === '0') return new Set();
+  if (setting === '1' || setting === 'all') return new Set(ALL_TRICKS);
+  return new Set(setting.split(',').map((name) => name.trim()));
+}
+
+const off = turnedOff();
+
+/** Whether a check passes; any exception from a dependency's changed internals is a no. */
+function holds(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    // A dependency whose internals moved: the public path serves.
+    return false;
+  }
+}
+
+// ---- compact-listeners: Node's EventEmitter listener table ---------------------------------
+
+/** What Node's EventEmitter keeps its listeners in (node:events, every supported version). */
+interface ListenerTable {
+  _events?: unknown;
+  _eventsCount?: unknown;
+}
+
+/** Inherits nothing, so a name without listeners finds nothing, as in Node's own table. */
+const NO_LISTENERS: object = Object.create(null) as object;
+
+function replaceTable(emitter: EventEmitter): void {
+  const table = emitter as unknown as ListenerTable;
+  if (table._eventsCount !== 0 || typeof table._events !== 'object' || table._events === null) return;
+  table._events = Object.create(NO_LISTENERS);
+}
+
+/** An emitter with a replaced table behaves as Node's: listeners added, run, removed, counted. */
+function listenerTableWorks(): boolean {
+  const emitter = new EventEmitter();
+  const table = emitter as unknown as ListenerTable;
+  if (table._eventsCount !== 0 || Object.getPrototypeOf(table._events) !== null) return false;
+  replaceTable(emitter);
+  let calls = 0;
+  const listener = (): void => {
+    calls++;
+  };
+  emitter.on('toString', listener);
+  emitter.emit('toString');
+  emitter.off('toString', listener);
+  return calls === 1 && emitter.listenerCount('toString') === 0 && emitter.eventNames().length === 0;
+}
+
+const COMPACT_LISTENERS = !off.has('compact-listeners') && holds(listenerTableWorks);
+
+/**
+ * Gives an emitter that has no listeners yet a listener table of fixed shape. Node makes
+ * the table with a null prototype, which V8 keeps as a hash table (130 to 225 bytes per
+ * emitter); an object inheriting from an empty null-prototype object looks names up the
+ * same way but keeps its first entries inside itself, as Node's own streams do.
+ */
+export function compactListeners(emitter: EventEmitter): void {
+  if (COMPACT_LISTENERS) replaceTable(emitter);
+}
+
+// ---- repeated-end: ws's frame parser and the socket -----------------------------------------
+
+type End = (chunk?: unknown, encoding?: unknown, callback?: unknown) => Writable;
+
+/**
+ * `end()` with no arguments on a stream that is already over: Node builds an Error, stack
+ * trace and all, and drops it. ws makes that call three times for every websocket its peer
+ * closes. This answers exactly those calls as Node does, minus the Error; every other call
+ * goes to the stream's own `end()`.
+ */
+function endUnlessOver(this: Writable, chunk?: unknown, encoding?: unknown, callback?: unknown): Writable {
+  if (
+    chunk === undefined &&
+    encoding === undefined &&
+    callback === undefined &&
+    this.writableCorked === 0 &&
+    this.writableEnded &&
+    (this.writableFinished || this.destroyed)
+  ) {
+    return this;
+  }
+  const inherited = (Object.getPrototypeOf(this) as { end: End }).end;
+  return inherited.call(this, chunk, encoding, callback);
+}
+
+/** ws's frame parser is a Writable it keeps in a private field of each websocket. */
+const REPEATED_END =
+  !off.has('repeated-end') &&
+  holds(() => typeof Writable.prototype.end === 'function' && 'writableFinished' in Writable.prototype);
+
+function frameParser(ws: WebSocket): Writable | null {
+  const parser = (ws as unknown as { _receiver?: unknown })._receiver;
+  return parser instanceof Writable ? parser : null;
+}
+
+/** Spares a websocket's frame parser and socket the dropped Errors of repeated `end()` calls. */
+export function skipRepeatedEnds(ws: WebSocket, socket: Writable | null): void {
+  if (!REPEATED_END) return;
+  const parser = frameParser(ws);
+  if (parser !== null) (parser as unknown as { end: End }).end = endUnlessOver;
+  if (socket !== null) (socket as unknown as { end: End }).end = endUnlessOver;
+}
+
+// ---- frames-past-sender: writing ready-made frames to a websocket's socket ------------------
+
+/**
+ * Whether ws writes an uncompressed frame to its socket at once, as exactly the bytes this
+ * package builds: then, on a socket with no extension, ws holds nothing a frame written
+ * straight to the socket could overtake. Checked on a Sender over a recording socket.
+ */
+function senderWritesAtOnce(): boolean {
+  const written: Buffer[] = [];
+  const socket = {
+    cork(): void {},
+    uncork(): void {},
+    write(chunk: Buffer | string): boolean {
+      written.push(Buffer.from(chunk));
+      return true;
+    },
+  };
+  const Sender = (WebSocketClass as unknown as { Sender?: SenderClass }).Sender;
+  if (typeof Sender !== 'function') return false;
+  const sender = new Sender(socket);
+  const noop = (): void => {};
+  sender.send(Buffer.from('h'), { binary: false, fin: true, mask: false, compress: false }, noop);
+  sender.ping(Buffer.alloc(0), false, noop);
+  return Buffer.concat(written).equals(Buffer.from([0x81, 0x01, 0x68, 0x89, 0x00]));
+}
+/** The part of ws's frame writer (exported, untyped) the check uses. */
+type SenderClass = new (socket: object) => {
+  send(data: Buffer, options: object, callback: () => void): void;
+  ping(data: Buffer, mask: boolean, callback: () => void): void;
+};
+
+const FRAMES_PAST_SENDER = !off.has('frames-past-sender') && holds(senderWritesAtOnce);
+
+/**
+ * Whether ready-made frames may go straight to this websocket's socket while it is open:
+ * the check above held and no extension (permessage-deflate) was negotiated.
+ */
+export function writesFramesDirectly(ws: WebSocket): boolean {
+  return FRAMES_PAST_SENDER && ws.extensions === '';
+}
+
+// ---- server-of-socket: the http server a request came through -------------------------------
+
+const SERVER_OF_SOCKET = !off.has('server-of-socket');
+
+/**
+ * The server that accepted a request's connection: Node sets `socket.server` on every
+ * socket a `net.Server` accepts, undocumented. Null when it is not there.
+ */
+export function serverOf(req: IncomingMessage): EventEmitter | null {
+  if (!SERVER_OF_SOCKET) return null;
+  const server = (req.socket as Socket & { server?: unknown }).server;
+  return server instanceof EventEmitter ? server : null;
+}
+
+// ---- release-routing: Express's hold on a finished request ----------------------------------
+
+const RELEASE_ROUTING = !off.has('release-routing');
+
+/**
+ * Express keeps the `next` of the last router a request passed in `req.next`: closures of
+ * every router on the way, alive as long as a streaming response. Dropped once routing is
+ * over for a request a service answers.
+ */
+export function releaseRouting(req: IncomingMessage): void {
+  if (RELEASE_ROUTING) (req as { next?: unknown }).next = undefined;
+}
+
+/** Which tricks are in use in this process (for tests and the bench report). */
+export const TRICKS_IN_USE: Readonly<Record<DependencyTrick, boolean>> = Object.freeze({
+  'compact-listeners': COMPACT_LISTENERS,
+  'repeated-end': REPEATED_END,
+  'frames-past-sender': FRAMES_PAST_SENDER,
+  'server-of-socket': SERVER_OF_SOCKET,
+  'release-routing': RELEASE_ROUTING,
+});
