@@ -85,15 +85,19 @@ export async function startServer(target: TargetName, prefix: string[]): Promise
   const peer = new IpcPeer(child, target);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${target} did not start within 15 s`)), 15_000);
-    child.on('message', (message: { type?: string; port?: number }) => {
+    child.on('message', (message: { type?: string; port?: number; message?: string }) => {
       if (message.type === 'ready' && typeof message.port === 'number') {
         clearTimeout(timer);
         resolve(message.port);
+      } else if (message.type === 'fatal') {
+        clearTimeout(timer);
+        reject(new Error(`${target}: ${message.message}`));
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${target} exited with ${code} before listening`));
+      // After the messages still on their way: a 'fatal' one says more than the exit code.
+      setTimeout(() => reject(new Error(`${target} exited with ${code} before listening`)), 100);
     });
   });
   return { child, peer, port };
