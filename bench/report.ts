@@ -117,7 +117,11 @@ export interface ScenarioSummary {
 }
 
 /** The targets mounted in an Express app, compared with the Express floor. */
-const EXPRESS_MOUNTED: readonly TargetName[] = ['ours-express', 'ours-express-fastpath'];
+const EXPRESS_MOUNTED: readonly TargetName[] = [
+  'ours-express',
+  'ours-express-fastpath',
+  'ours-express-public',
+];
 
 export function summarize(
   specs: readonly ScenarioSpec[],

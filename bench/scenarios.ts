@@ -6,7 +6,9 @@
 export type TargetName =
   | 'ours-express'
   | 'ours-express-fastpath'
+  | 'ours-express-public'
   | 'ours-http'
+  | 'ours-http-public'
   | 'ours-router'
   | 'sockjs-node'
   | 'bare-ws'
@@ -23,10 +25,18 @@ export interface TargetSpec {
   serves: { websocket: boolean; http: boolean };
   /** Run unless `--target` says otherwise. */
   byDefault: boolean;
+  /** Environment variables set in the server process (the runner's own are passed on too). */
+  env?: Readonly<Record<string, string>>;
   description: string;
 }
 
 const BOTH = { websocket: true, http: true };
+
+/**
+ * Read by the library: turns off everything that touches a dependency's private state, so
+ * that the price of those tricks can be measured (`ours-http-public`, `ours-express-public`).
+ */
+const PUBLIC_ONLY = { SOCKJS_EXPRESS_PUBLIC_ONLY: '1' };
 
 /** Every target, in the order they alternate. */
 export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
@@ -47,6 +57,16 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     byDefault: true,
     description: 'as ours-express, with `fastPath: true`',
   },
+  'ours-express-public': {
+    name: 'ours-express-public',
+    script: 'ours-express.js',
+    wire: 'sockjs',
+    serves: BOTH,
+    byDefault: false,
+    env: PUBLIC_ONLY,
+    description:
+      'as ours-express, with `SOCKJS_EXPRESS_PUBLIC_ONLY=1`: no use of private state of dependencies',
+  },
   'ours-http': {
     name: 'ours-http',
     script: 'ours-http.js',
@@ -55,6 +75,15 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     byDefault: true,
     description:
       'sockjs-express on a plain http server: `createServer().installHandlers(server, { prefix })`',
+  },
+  'ours-http-public': {
+    name: 'ours-http-public',
+    script: 'ours-http.js',
+    wire: 'sockjs',
+    serves: BOTH,
+    byDefault: false,
+    env: PUBLIC_ONLY,
+    description: 'as ours-http, with `SOCKJS_EXPRESS_PUBLIC_ONLY=1`: no use of private state of dependencies',
   },
   'ours-router': {
     name: 'ours-router',
