@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { IpcPeer } from './ipc';
-import { TARGETS, type TargetName } from './scenarios';
+import { TARGETS, currentOf, type RunTarget } from './scenarios';
 
 const children = new Set<ChildProcess>();
 
@@ -92,14 +92,18 @@ const SERVER_VARIABLES = ['SOCKJS_EXPRESS_LIB', 'SOCKJS_EXPRESS_PUBLIC_ONLY'];
 
 /**
  * Starts a target's server script with the runner's environment, less SERVER_VARIABLES,
- * plus the target's own variables.
+ * plus the target's own variables and `env` (a baseline twin's SOCKJS_EXPRESS_LIB).
  */
-export async function startServer(target: TargetName, prefix: string[]): Promise<Server> {
-  const spec = TARGETS[target];
+export async function startServer(
+  target: RunTarget,
+  prefix: string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<Server> {
+  const spec = TARGETS[currentOf(target)];
   const script = join(__dirname, 'servers', spec.script);
   const serverEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of SERVER_VARIABLES) delete serverEnv[name];
-  Object.assign(serverEnv, spec.env);
+  Object.assign(serverEnv, spec.env, env);
   const child = start(prefix, ['--expose-gc', script], target, serverEnv);
   const peer = new IpcPeer(child, target);
   const port = await new Promise<number>((resolve, reject) => {
