@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'node_modules/', 'test-output/', 'demo-app/public/', 'spec/fixtures/*.js'] },
+  {
+    ignores: [
+      'dist/',
+      'build/',
+      'node_modules/',
+      'test-output/',
+      'demo-app/public/',
+      'spec/fixtures/*.js',
+      'bench/.baseline/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { IpcPeer } from './ipc';
-import { TARGETS, type TargetName } from './scenarios';
+import { TARGETS, currentOf, type RunTarget } from './scenarios';
 
 const children = new Set<ChildProcess>();
 
@@ -55,9 +55,14 @@ function cpuPinning(enabled: boolean): { server: string[]; client: string[]; tex
   };
 }
 
-export function start(prefix: string[], nodeArgs: string[], label: string): ChildProcess {
+export function start(
+  prefix: string[],
+  nodeArgs: string[],
+  label: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcess {
   const command = [...prefix, process.execPath, ...nodeArgs];
-  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
   children.add(child);
   child.on('exit', () => children.delete(child));
   child.on('error', (error) => console.error(`${label}: ${error.message}`));
@@ -79,21 +84,43 @@ export interface Server {
   port: number;
 }
 
-export async function startServer(target: TargetName, prefix: string[]): Promise<Server> {
-  const script = join(__dirname, 'servers', TARGETS[target].script);
-  const child = start(prefix, ['--expose-gc', script], target);
+/**
+ * Variables the runner decides for each server, whatever its own environment says: which
+ * build of the library a script loads, and the library's switches the targets set.
+ */
+const SERVER_VARIABLES = ['SOCKJS_EXPRESS_LIB', 'SOCKJS_EXPRESS_PUBLIC_ONLY'];
+
+/**
+ * Starts a target's server script with the runner's environment, less SERVER_VARIABLES,
+ * plus the target's own variables and `env` (a baseline twin's SOCKJS_EXPRESS_LIB).
+ */
+export async function startServer(
+  target: RunTarget,
+  prefix: string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<Server> {
+  const spec = TARGETS[currentOf(target)];
+  const script = join(__dirname, 'servers', spec.script);
+  const serverEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of SERVER_VARIABLES) delete serverEnv[name];
+  Object.assign(serverEnv, spec.env, env);
+  const child = start(prefix, ['--expose-gc', script], target, serverEnv);
   const peer = new IpcPeer(child, target);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${target} did not start within 15 s`)), 15_000);
-    child.on('message', (message: { type?: string; port?: number }) => {
+    child.on('message', (message: { type?: string; port?: number; message?: string }) => {
       if (message.type === 'ready' && typeof message.port === 'number') {
         clearTimeout(timer);
         resolve(message.port);
+      } else if (message.type === 'fatal') {
+        clearTimeout(timer);
+        reject(new Error(`${target}: ${message.message}`));
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${target} exited with ${code} before listening`));
+      // After the messages still on their way: a 'fatal' one says more than the exit code.
+      setTimeout(() => reject(new Error(`${target} exited with ${code} before listening`)), 100);
     });
   });
   return { child, peer, port };

@@ -2,8 +2,13 @@
 import {
   IDLE_CPU_WARMUP_MS,
   TARGETS,
+  baselineOf,
+  currentOf,
   floorFor,
+  isBaseline,
   targetsFor,
+  withTwins,
+  type RunTarget,
   type ScenarioSpec,
   type TargetName,
 } from './scenarios';
@@ -12,7 +17,7 @@ import { fmt, fmtRatio, fmtSpread, median, pairedRatios, spread, type Spread } f
 /** One measurement: one target, one scenario, one repetition, each in fresh processes. */
 export interface RunRecord {
   scenario: string;
-  target: TargetName;
+  target: RunTarget;
   rep: number;
   error?: string;
   /** echo / open-close */
@@ -55,14 +60,27 @@ export interface RunInfo {
   openFileLimit: number | null;
   /** ws's optional native add-ons found installed (bufferutil). */
   wsAddons: string[];
+  /** With `--baseline`: the commit whose library build the `@base` twins ran. */
+  baseline: BaselineInfo | null;
 }
+
+export interface BaselineInfo {
+  /** As given on the command line. */
+  ref: string;
+  sha: string;
+  /** The commit's subject line. */
+  subject: string;
+}
+
+/** A ratio after ÷ before above this is flagged as a regression in the before/after table. */
+export const REGRESSION_RATIO = 1.03;
 
 type Metric = keyof RunRecord;
 
 function series(
   records: readonly RunRecord[],
   scenario: string,
-  target: TargetName,
+  target: RunTarget,
   metric: Metric,
   reps: number,
 ) {
@@ -88,6 +106,12 @@ function headline(spec: ScenarioSpec): Metric {
 /** A share of one core as milliseconds of CPU per second. */
 const msPerSecond = (share: number): string => fmt(share * 1000);
 
+/** A headline figure in its table unit: KiB, ms / s, or µs. */
+function headlineText(metric: Metric, value: number): string {
+  if (metric === 'rssPerSession') return kib(value);
+  return metric === 'serverCpu' ? msPerSecond(value) : fmt(value);
+}
+
 function unitOf(spec: ScenarioSpec): string {
   if (spec.kind === 'idle-memory') return 'RSS KiB / session';
   if (spec.kind === 'idle-cpu') return 'CPU ms / s';
@@ -107,27 +131,36 @@ export interface ScenarioSummary {
   /** What the headline figure is: `CPU µs / msg`, `CPU µs / session`, `RSS KiB / session`. */
   unit: string;
   floor: TargetName | null;
-  targets: Partial<Record<TargetName, Record<string, Spread>>>;
+  targets: Partial<Record<RunTarget, Record<string, Spread>>>;
   /** Headline figure of each target divided by sockjs-node's, paired per repetition. */
-  vsSockjs: Partial<Record<TargetName, Spread>>;
+  vsSockjs: Partial<Record<RunTarget, Spread>>;
   /** The same, divided by the floor's (bare-ws or bare-http). */
-  vsFloor: Partial<Record<TargetName, Spread>>;
+  vsFloor: Partial<Record<RunTarget, Spread>>;
   /** The Express-mounted targets' figure divided by express-baseline's. */
-  vsExpress: Partial<Record<TargetName, Spread>>;
+  vsExpress: Partial<Record<RunTarget, Spread>>;
+  /**
+   * With `--baseline`: each library target's headline figure divided by its `@base` twin's
+   * (after ÷ before), paired per repetition.
+   */
+  vsBaseline: Partial<Record<TargetName, Spread>>;
 }
 
 /** The targets mounted in an Express app, compared with the Express floor. */
-const EXPRESS_MOUNTED: readonly TargetName[] = ['ours-express', 'ours-express-fastpath'];
+const EXPRESS_MOUNTED: readonly TargetName[] = [
+  'ours-express',
+  'ours-express-fastpath',
+  'ours-express-public',
+];
 
 export function summarize(
   specs: readonly ScenarioSpec[],
   records: readonly RunRecord[],
   repsByScenario: Readonly<Record<string, number>>,
-  targetsRun: readonly TargetName[],
+  targetsRun: readonly RunTarget[],
 ): ScenarioSummary[] {
   return specs.map((spec) => {
     const reps = repsByScenario[spec.id] ?? 0;
-    const targets = targetsFor(spec).filter((t) => targetsRun.includes(t));
+    const targets = withTwins(targetsFor(spec), true).filter((t) => targetsRun.includes(t));
     const metrics = metricsOf(spec);
     const byTarget: ScenarioSummary['targets'] = {};
     for (const target of targets) {
@@ -139,9 +172,9 @@ export function summarize(
     const floor = floorFor(spec);
     const ratiosTo = (
       reference: TargetName | null,
-      compared: readonly TargetName[] = targets,
-    ): Partial<Record<TargetName, Spread>> => {
-      const ratios: Partial<Record<TargetName, Spread>> = {};
+      compared: readonly RunTarget[] = targets,
+    ): Partial<Record<RunTarget, Spread>> => {
+      const ratios: Partial<Record<RunTarget, Spread>> = {};
       if (reference === null || !targets.includes(reference)) return ratios;
       for (const target of compared) {
         if (target === reference || target === floor || !targets.includes(target)) continue;
@@ -152,6 +185,14 @@ export function summarize(
       }
       return ratios;
     };
+    const vsBaseline: Partial<Record<TargetName, Spread>> = {};
+    for (const target of targets) {
+      if (isBaseline(target) || !targets.includes(baselineOf(target))) continue;
+      vsBaseline[target] = pairedRatios(
+        series(records, spec.id, target, main, reps),
+        series(records, spec.id, baselineOf(target), main, reps),
+      );
+    }
     return {
       scenario: spec.id,
       title: spec.title,
@@ -160,13 +201,17 @@ export function summarize(
       targets: byTarget,
       vsSockjs: ratiosTo('sockjs-node'),
       vsFloor: ratiosTo(floor),
-      vsExpress: ratiosTo('express-baseline', EXPRESS_MOUNTED),
+      vsExpress: ratiosTo(
+        'express-baseline',
+        targets.filter((t) => EXPRESS_MOUNTED.includes(currentOf(t))),
+      ),
+      vsBaseline,
     };
   });
 }
 
-function entries(summary: ScenarioSummary): [TargetName, Record<string, Spread>][] {
-  return Object.entries(summary.targets) as [TargetName, Record<string, Spread>][];
+function entries(summary: ScenarioSummary): [RunTarget, Record<string, Spread>][] {
+  return Object.entries(summary.targets) as [RunTarget, Record<string, Spread>][];
 }
 
 function row(cells: readonly string[]): string {
@@ -202,6 +247,64 @@ function windows(info: RunInfo, specs: readonly ScenarioSpec[]): string {
   return own.length === 0 ? usual : `${usual} (${own.join('; ')})`;
 }
 
+/** What a target is; a baseline twin is its target on the baseline's library. */
+function describeTarget(target: RunTarget, baseline: BaselineInfo | null): string {
+  if (!isBaseline(target)) return TARGETS[target].description;
+  const commit = baseline === null ? 'the baseline' : `\`${baseline.ref}\` (${baseline.sha.slice(0, 12)})`;
+  return `\`${currentOf(target)}\` with the library built from ${commit}`;
+}
+
+/**
+ * The `--baseline` section: each library target's headline figure before (its `@base`
+ * twin) and after (this tree), their paired ratio, and a flag where it got worse.
+ */
+function beforeAfter(
+  baseline: BaselineInfo,
+  specs: readonly ScenarioSpec[],
+  summaries: readonly ScenarioSummary[],
+): string[] {
+  const rows: string[][] = [];
+  const worse: string[] = [];
+  let compared = 0;
+  for (const summary of summaries) {
+    const main = headline(specs.find((s) => s.id === summary.scenario) as ScenarioSpec);
+    for (const [target, ratio] of Object.entries(summary.vsBaseline) as [TargetName, Spread][]) {
+      const before = summary.targets[baselineOf(target)]?.[main];
+      const after = summary.targets[target]?.[main];
+      const text = (value: Spread | undefined): string =>
+        value === undefined || value.n === 0 ? '–' : headlineText(main, value.median);
+      let flag = '';
+      if (ratio.n === 0) {
+        flag = 'no pair: a run failed';
+      } else {
+        compared++;
+        if (ratio.median > REGRESSION_RATIO) {
+          flag = `**WORSE +${((ratio.median - 1) * 100).toFixed(1)}%**`;
+          worse.push(`${summary.scenario} / ${target} ${fmtRatio(ratio)}`);
+        }
+      }
+      rows.push([summary.scenario, target, summary.unit, text(before), text(after), fmtRatio(ratio), flag]);
+    }
+  }
+  const limit = `${Math.round((REGRESSION_RATIO - 1) * 100)}%`;
+  return [
+    '## Before/after',
+    '',
+    `Before: the \`@base\` targets, the same server scripts on the library built from ` +
+      `\`${baseline.ref}\` (${baseline.sha.slice(0, 12)}, "${baseline.subject}"); after: this tree's library. ` +
+      'Both alternate in the same run, each twin next to its target: after it in odd-numbered ' +
+      'repetitions, before it in even-numbered ones. Medians of the headline figure ' +
+      '(lower is better); after ÷ before is paired per repetition: median (min–max). ' +
+      `Flagged where that median is above ${REGRESSION_RATIO.toFixed(2)}x (more than ${limit} worse).`,
+    '',
+    ...table(['scenario', 'target', 'figure', 'before', 'after', 'after ÷ before', 'regression'], rows),
+    '',
+    worse.length === 0
+      ? `No figure got worse by more than ${limit} (${compared} compared).`
+      : `**${worse.length} of ${compared} figures got worse by more than ${limit}:** ${worse.join('; ')}.`,
+  ];
+}
+
 export function markdown(
   info: RunInfo,
   specs: readonly ScenarioSpec[],
@@ -235,11 +338,13 @@ export function markdown(
     );
   }
 
-  const order = (Object.keys(TARGETS) as TargetName[]).filter((t) =>
+  const order = withTwins(Object.keys(TARGETS) as TargetName[], true).filter((t) =>
     summaries.some((summary) => summary.targets[t] !== undefined),
   );
   const cell = (value: Spread | undefined, format: (s: Spread) => string): string =>
     value === undefined ? '' : format(value);
+
+  if (info.baseline !== null) lines.push(...beforeAfter(info.baseline, specs, summaries), '');
 
   lines.push('## Summary', '');
   lines.push(
@@ -259,9 +364,7 @@ export function markdown(
           summary.unit,
           ...order.map((t) => {
             const value = summary.targets[t]?.[main];
-            if (value === undefined) return '';
-            if (main === 'rssPerSession') return kib(value.median);
-            return main === 'serverCpu' ? msPerSecond(value.median) : fmt(value.median);
+            return value === undefined ? '' : headlineText(main, value.median);
           }),
         ];
       }),
@@ -330,7 +433,7 @@ export function markdown(
   for (const summary of summaries) {
     const spec = specs.find((s) => s.id === summary.scenario) as ScenarioSpec;
     lines.push(`### ${summary.scenario}: ${summary.title}`, '');
-    const ratioFor = (target: TargetName): string[] => [
+    const ratioFor = (target: RunTarget): string[] => [
       cell(summary.vsSockjs[target], fmtRatio),
       cell(summary.vsFloor[target], fmtRatio),
     ];
@@ -434,7 +537,7 @@ export function markdown(
   }
 
   lines.push('## Targets', '');
-  for (const target of order) lines.push(`- \`${target}\`: ${TARGETS[target].description}`);
+  for (const target of order) lines.push(`- \`${target}\`: ${describeTarget(target, info.baseline)}`);
   lines.push('');
 
   const failed = records.filter((r) => r.error !== undefined);

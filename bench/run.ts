@@ -7,6 +7,7 @@
  *   npm run bench -- --quick             one short repetition: a smoke run of about a minute
  *   npm run bench -- --scenario ws-pingpong,xhr-streaming --target ours-express,sockjs-node
  *   npm run bench -- --profile --target ours-express --scenario ws-pingpong --reps 1
+ *   npm run bench -- --baseline HEAD~1   each library target against its build at HEAD~1
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,13 +19,18 @@ import {
   IDLE_CPU_WARMUP_MS,
   SCENARIOS,
   TARGETS,
+  currentOf,
+  isBaseline,
   targetsFor,
+  withTwins,
+  type RunTarget,
   type ScenarioSpec,
   type TargetName,
 } from './scenarios';
-import { markdown, summarize, type RunInfo, type RunRecord } from './report';
+import { REGRESSION_RATIO, markdown, summarize, type RunInfo, type RunRecord } from './report';
 import { profileText, summarizeProfile } from './profile';
 import { killChildren, pinning, start, startServer, stop } from './processes';
+import { prepareBaseline, type Baseline } from './baseline';
 
 interface Options {
   reps: number;
@@ -41,6 +47,8 @@ interface Options {
   quick: boolean;
   /** `--reps` was given: every scenario runs exactly that many (up to its maxReps). */
   repsGiven: boolean;
+  /** `--baseline <ref>`: the commit the library targets' `@base` twins take the library from. */
+  baseline: string | null;
 }
 
 const HELP = `Usage: node build/bench/run.js [options]
@@ -67,7 +75,12 @@ const HELP = `Usage: node build/bench/run.js [options]
   --profile            CPU-profile each server over its measured window (not idle-memory runs);
                        .cpuprofile files and summary.txt in <out>/profiles
   --out DIR            where latest.md and latest.json go (default bench/results; with
-                       --profile, <out>/profiles)`;
+                       --profile, <out>/profiles)
+  --baseline REF       also run each library target (every ours-*) on the library of
+                       commit REF (git archive + tsc into bench/.baseline/<sha>/, reused),
+                       as <target>@base next to it in the alternation; the report gets a
+                       "Before/after" section: this tree ÷ REF per scenario, flagged above
+                       ${REGRESSION_RATIO.toFixed(2)}x`;
 
 function parseArgs(argv: string[]): Options {
   const options: Options = {
@@ -86,6 +99,7 @@ function parseArgs(argv: string[]): Options {
     outDir: resolve(__dirname, '../../bench/results'),
     quick: false,
     repsGiven: false,
+    baseline: null,
   };
   const explicit = new Set<string>();
   const list = (value: string | undefined): string[] => (value ?? '').split(',').filter((v) => v !== '');
@@ -151,6 +165,12 @@ function parseArgs(argv: string[]): Options {
       case '--out':
         options.outDir = resolve(value() ?? '.');
         break;
+      case '--baseline': {
+        const ref = value();
+        if (ref === undefined || ref === '') throw new Error('--baseline needs a git commit-ish');
+        options.baseline = ref;
+        break;
+      }
       case '--help':
       case '-h':
         console.log(HELP);
@@ -170,6 +190,8 @@ function parseArgs(argv: string[]): Options {
       options.scenarios = options.scenarios.filter((s) => s.kind !== 'idle-cpu');
   }
   options.repsGiven = explicit.has('--reps');
+  if (options.baseline !== null && !options.targets.some((t) => TARGETS[t].library))
+    throw new Error('--baseline compares library targets, and none is among the targets to run');
   return options;
 }
 
@@ -270,18 +292,71 @@ function heartbeatSessions(options: Options, spec: ScenarioSpec): number {
 /** USER_HZ: 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS = 100;
 
+/** What a target's server needs in its environment besides its own variables. */
+function envOf(target: RunTarget, baseline: Baseline | null): Record<string, string> {
+  if (!isBaseline(target)) return {};
+  if (baseline === null) throw new Error(`${target} needs --baseline`);
+  return { SOCKJS_EXPRESS_LIB: baseline.lib };
+}
+
+/**
+ * The order of one repetition: the targets as listed, each baseline twin next to its
+ * target, after it in even repetitions and before it in odd ones, so that neither side
+ * of a pair always runs first.
+ */
+function runOrder(targets: readonly RunTarget[], rep: number): RunTarget[] {
+  const order = [...targets];
+  if (rep % 2 === 0) return order;
+  for (let i = 0; i + 1 < order.length; i++) {
+    if (isBaseline(order[i + 1]) && currentOf(order[i + 1]) === order[i]) {
+      [order[i], order[i + 1]] = [order[i + 1], order[i]];
+      i++;
+    }
+  }
+  return order;
+}
+
+/**
+ * Starts each baseline twin once before the benchmark: a baseline that cannot run a
+ * target's script (an export it lacks) stops the run here, with the reason.
+ */
+async function checkBaseline(
+  targets: readonly RunTarget[],
+  baseline: Baseline,
+  pins: { server: string[] },
+): Promise<void> {
+  for (const target of targets.filter(isBaseline)) {
+    let server;
+    try {
+      server = await startServer(target, pins.server, envOf(target, baseline));
+    } catch (error) {
+      throw new Error(
+        `--baseline ${baseline.ref} (${baseline.sha.slice(0, 12)}) cannot run ${target}: ` +
+          (error instanceof Error ? error.message : String(error)),
+        { cause: error },
+      );
+    }
+    await stop(server.child, server.peer);
+  }
+}
+
 async function runOnce(
   options: Options,
   spec: ScenarioSpec,
-  target: TargetName,
+  target: RunTarget,
   rep: number,
   loadGenerator: LoadGenerator,
   pins: { server: string[] },
+  baseline: Baseline | null,
 ): Promise<RunRecord> {
   const record: RunRecord = { scenario: spec.id, target, rep };
-  const server = await startServer(target, pins.server);
+  const server = await startServer(target, pins.server, envOf(target, baseline));
   const client = loadGenerator.get();
-  const clientTarget: ClientTarget = { name: target, port: server.port, wire: TARGETS[target].wire };
+  const clientTarget: ClientTarget = {
+    name: target,
+    port: server.port,
+    wire: TARGETS[currentOf(target)].wire,
+  };
   try {
     await client.request({ type: 'setup', spec, target: clientTarget }, 60_000);
     if (spec.kind === 'idle-memory') {
@@ -394,9 +469,19 @@ async function pretty(text: string, filepath: string): Promise<string> {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const pins = pinning(options.pin, options.nice);
+  const baseline = options.baseline === null ? null : prepareBaseline(options.baseline);
   const runnable = options.scenarios
-    .map((spec) => ({ spec, targets: targetsFor(spec).filter((t) => options.targets.includes(t)) }))
+    .map((spec) => ({
+      spec,
+      targets: withTwins(
+        targetsFor(spec).filter((t) => options.targets.includes(t)),
+        baseline !== null,
+      ),
+    }))
     .filter((entry) => entry.targets.length > 0);
+  const targetsRun = withTwins(options.targets, baseline !== null);
+  if (baseline !== null)
+    await checkBaseline([...new Set(runnable.flatMap((entry) => entry.targets))], baseline, pins);
   const repsOf = (spec: ScenarioSpec): number => {
     const wanted =
       options.repsGiven || options.quick ? options.reps : Math.max(options.reps, spec.minReps ?? 0);
@@ -405,7 +490,8 @@ async function main(): Promise<void> {
   const totalRuns = runnable.reduce((n, entry) => n + entry.targets.length * repsOf(entry.spec), 0);
   console.log(
     `${runnable.length} scenario(s), ${totalRuns} runs, ${options.reps} repetition(s); ${pins.text}` +
-      (options.profile ? '; profiling servers' : ''),
+      (options.profile ? '; profiling servers' : '') +
+      (baseline === null ? '' : `; library targets twinned with ${baseline.sha.slice(0, 12)} (@base)`),
   );
   mkdirSync(options.outDir, { recursive: true });
   if (options.profile) mkdirSync(join(options.outDir, 'profiles'), { recursive: true });
@@ -427,11 +513,11 @@ async function main(): Promise<void> {
         );
       }
       for (let rep = 0; rep < repsOf(spec); rep++) {
-        for (const target of targets) {
-          const record = await runOnce(options, spec, target, rep, loadGenerator, pins);
+        for (const target of runOrder(targets, rep)) {
+          const record = await runOnce(options, spec, target, rep, loadGenerator, pins, baseline);
           records.push(record);
           done++;
-          console.log(`  [${done}/${totalRuns}] rep ${rep + 1} ${target.padEnd(22)} ${describe(record)}`);
+          console.log(`  [${done}/${totalRuns}] rep ${rep + 1} ${target.padEnd(26)} ${describe(record)}`);
         }
       }
     }
@@ -454,9 +540,10 @@ async function main(): Promise<void> {
     profiling: options.profile,
     openFileLimit: openFileLimit(),
     wsAddons: wsAddons(),
+    baseline: baseline === null ? null : { ref: baseline.ref, sha: baseline.sha, subject: baseline.subject },
   };
   const specs = runnable.map((entry) => entry.spec);
-  const summaries = summarize(specs, records, info.repsByScenario, options.targets);
+  const summaries = summarize(specs, records, info.repsByScenario, targetsRun);
   // A profiled run's figures carry the profiler's overhead: they go beside the profiles
   // (not kept in git), never over the last real results.
   const resultDir = options.profile ? join(options.outDir, 'profiles') : options.outDir;

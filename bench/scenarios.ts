@@ -6,7 +6,9 @@
 export type TargetName =
   | 'ours-express'
   | 'ours-express-fastpath'
+  | 'ours-express-public'
   | 'ours-http'
+  | 'ours-http-public'
   | 'ours-router'
   | 'sockjs-node'
   | 'bare-ws'
@@ -23,10 +25,23 @@ export interface TargetSpec {
   serves: { websocket: boolean; http: boolean };
   /** Run unless `--target` says otherwise. */
   byDefault: boolean;
+  /**
+   * Runs sockjs-express (through servers/library.ts): with `--baseline <ref>` it gets a twin,
+   * `<name>@base`, running the same script on that commit's build of the library.
+   */
+  library: boolean;
+  /** Environment variables set in the server process (the runner's own are passed on too). */
+  env?: Readonly<Record<string, string>>;
   description: string;
 }
 
 const BOTH = { websocket: true, http: true };
+
+/**
+ * Read by the library: turns off everything that touches a dependency's private state, so
+ * that the price of those tricks can be measured (`ours-http-public`, `ours-express-public`).
+ */
+const PUBLIC_ONLY = { SOCKJS_EXPRESS_PUBLIC_ONLY: '1' };
 
 /** Every target, in the order they alternate. */
 export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
@@ -36,6 +51,7 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     wire: 'sockjs',
     serves: BOTH,
     byDefault: true,
+    library: true,
     description: 'sockjs-express mounted in an Express 5 app (`app.use("/echo", ...)`, attachUpgrade)',
   },
   'ours-express-fastpath': {
@@ -45,7 +61,19 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     // Websockets take the same path with or without fastPath: only HTTP scenarios differ.
     serves: { websocket: false, http: true },
     byDefault: true,
+    library: true,
     description: 'as ours-express, with `fastPath: true`',
+  },
+  'ours-express-public': {
+    name: 'ours-express-public',
+    script: 'ours-express.js',
+    wire: 'sockjs',
+    serves: BOTH,
+    byDefault: false,
+    library: true,
+    env: PUBLIC_ONLY,
+    description:
+      'as ours-express, with `SOCKJS_EXPRESS_PUBLIC_ONLY=1`: no use of private state of dependencies',
   },
   'ours-http': {
     name: 'ours-http',
@@ -53,8 +81,19 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     wire: 'sockjs',
     serves: BOTH,
     byDefault: true,
+    library: true,
     description:
       'sockjs-express on a plain http server: `createServer().installHandlers(server, { prefix })`',
+  },
+  'ours-http-public': {
+    name: 'ours-http-public',
+    script: 'ours-http.js',
+    wire: 'sockjs',
+    serves: BOTH,
+    byDefault: false,
+    library: true,
+    env: PUBLIC_ONLY,
+    description: 'as ours-http, with `SOCKJS_EXPRESS_PUBLIC_ONLY=1`: no use of private state of dependencies',
   },
   'ours-router': {
     name: 'ours-router',
@@ -62,6 +101,7 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     wire: 'sockjs',
     serves: BOTH,
     byDefault: false,
+    library: true,
     description: 'sockjs-express in a bare Express Router (no app) called from the http `request` listener',
   },
   'sockjs-node': {
@@ -70,6 +110,7 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     wire: 'sockjs',
     serves: BOTH,
     byDefault: true,
+    library: false,
     description: 'sockjs@0.3.24, `installHandlers` on a plain http server',
   },
   'bare-ws': {
@@ -78,6 +119,7 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     wire: 'raw-ws',
     serves: { websocket: true, http: false },
     byDefault: true,
+    library: false,
     description:
       'ws@8 echo server, no SockJS framing, pinging idle sockets every 25 s (floor for websocket scenarios)',
   },
@@ -87,6 +129,7 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     wire: 'sockjs',
     serves: { websocket: true, http: false },
     byDefault: false,
+    library: false,
     description:
       'bare ws plus the open frame and the client address reads every SockJS session needs (websocket open + close only)',
   },
@@ -96,6 +139,7 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     wire: 'sockjs',
     serves: { websocket: false, http: true },
     byDefault: true,
+    library: false,
     description: 'node:http server with near-empty xhr handlers (floor for HTTP echo scenarios)',
   },
   'express-baseline': {
@@ -104,10 +148,37 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     wire: 'sockjs',
     serves: BOTH,
     byDefault: true,
+    library: false,
     description:
       'Express 5 app with the same near-empty handlers, and upgrades routed through it to ws as in `ws-minimum` (the Express floor for HTTP echo scenarios and websocket open + close)',
   },
 };
+
+/** A library target's twin in a `--baseline` run: the same script on the baseline's library. */
+export type BaselineTarget = `${TargetName}@base`;
+
+/** What runs in a run: a target, or a library target's baseline twin. */
+export type RunTarget = TargetName | BaselineTarget;
+
+const BASELINE_SUFFIX = '@base';
+
+export function baselineOf(target: TargetName): BaselineTarget {
+  return `${target}${BASELINE_SUFFIX}`;
+}
+
+export function isBaseline(target: RunTarget): target is BaselineTarget {
+  return target.endsWith(BASELINE_SUFFIX);
+}
+
+/** The target a run target is, or is the twin of. */
+export function currentOf(target: RunTarget): TargetName {
+  return (isBaseline(target) ? target.slice(0, -BASELINE_SUFFIX.length) : target) as TargetName;
+}
+
+/** A target and, with a baseline, its twin right after it: the order runs alternate in. */
+export function withTwins(targets: readonly TargetName[], baseline: boolean): RunTarget[] {
+  return targets.flatMap((t) => (baseline && TARGETS[t].library ? [t, baselineOf(t)] : [t]));
+}
 
 export type Transport = 'websocket' | 'xhr-streaming' | 'xhr-polling';
 

@@ -1,8 +1,10 @@
 /** The Express targets: sockjs-express mounted in an Express application, with attachUpgrade. */
 import { createServer } from 'node:http';
 import express from 'express';
-import { attachUpgrade, sockjsMiddleware } from '../../lib/index';
+import { library } from './library';
 import { ECHO_PATH, serve } from './serve';
+
+const { attachUpgrade, sockjsMiddleware } = library('attachUpgrade', 'sockjsMiddleware');
 
 export function serveExpressEcho(fastPath: boolean): void {
   const echo = sockjsMiddleware({ sockjsUrl: 'http://127.0.0.1/sockjs.js', log: () => undefined, fastPath });

@@ -3,8 +3,10 @@
  * compatible API, deployed the way sockjs-node is: `createServer().installHandlers()`.
  */
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from '../../lib/index';
+import { library } from './library';
 import { ECHO_PATH, serve } from './serve';
+
+const { createServer } = library('createServer');
 
 const echo = createServer({ sockjs_url: 'http://127.0.0.1/sockjs.js', log: () => undefined });
 echo.on('connection', (conn) => conn.on('data', (message: string) => conn.write(message)));

@@ -5,8 +5,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Router, type Request, type Response } from 'express';
-import { attachUpgrade, sockjsMiddleware } from '../../lib/index';
+import { library } from './library';
 import { ECHO_PATH, serve } from './serve';
+
+const { attachUpgrade, sockjsMiddleware } = library('attachUpgrade', 'sockjsMiddleware');
 
 const echo = sockjsMiddleware({ sockjsUrl: 'http://127.0.0.1/sockjs.js', log: () => undefined });
 echo.on('connection', (conn) => conn.on('data', (message: string) => conn.write(message)));
