@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { attachUpgrade, sockjsMiddleware, type SockjsOptions, type SockjsRouter } from '../../lib/index';
 import type { Connection } from '../../lib/session/connection';
-import { SERVICE } from '../../lib/middleware';
+import { heldSessionCount, heldSessions } from '../helpers/internals';
 import { delay, listen, until, type TestServer } from '../helpers/server';
 
 export const FUZZ_BODY_LIMIT = 64 * 1024;
@@ -157,7 +157,7 @@ export function baseline(bed: Bed): Baseline {
   const sessions = new Set<unknown>();
   const connections: Record<string, number> = {};
   for (const [name, service] of Object.entries(bed.services)) {
-    for (const session of service[SERVICE].sessions.values()) sessions.add(session);
+    for (const session of heldSessions(service)) sessions.add(session);
     connections[name] = service.stats().connections;
   }
   return { sockets: new Set(bed.sockets), sessions, connections };
@@ -165,7 +165,7 @@ export function baseline(bed: Bed): Baseline {
 
 function storeSizes(bed: Bed): string {
   return Object.entries(bed.services)
-    .map(([name, service]) => `${name}: ${service[SERVICE].sessions.size}/${service.stats().connections}`)
+    .map(([name, service]) => `${name}: ${heldSessionCount(service)}/${service.stats().connections}`)
     .join(', ');
 }
 
@@ -180,7 +180,7 @@ export async function assertSettled(bed: Bed, before: Baseline, timeout = 3000):
   const settled = (): boolean =>
     Object.entries(bed.services).every(
       ([name, service]) =>
-        [...service[SERVICE].sessions.values()].every((session) => before.sessions.has(session)) &&
+        heldSessions(service).every((session) => before.sessions.has(session)) &&
         service.stats().connections <= (before.connections[name] ?? 0),
     );
   try {

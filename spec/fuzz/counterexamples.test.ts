@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { SERVICE } from '../../lib/middleware';
+import { heldSession } from '../helpers/internals';
 import { delay, until } from '../helpers/server';
 import { POST, RawConnection, stream } from '../helpers/http';
 import { FUZZ_DISCONNECT_MS, baseline, closeBed, openBed, socketsLeft, type Bed } from './bed';
@@ -41,11 +41,7 @@ describe('counterexamples the properties found', () => {
       } finally {
         conn.close();
       }
-      assert.equal(
-        bed.services.echo[SERVICE].sessions.get(sessionId),
-        undefined,
-        `${transport}: session opened`,
-      );
+      assert.equal(heldSession(bed.services.echo, sessionId), undefined, `${transport}: session opened`);
     }
     const left = await socketsLeft(bed, before, 1000);
     assert.equal(left, 0, 'server sockets still open after the client closed');
@@ -69,7 +65,7 @@ describe('counterexamples the properties found', () => {
     }
     const polled = await POST(`${bed.url}/echo/000/${sessionId}/xhr`);
     assert.equal(polled.body, 'a["x"]\n');
-    bed.services.echo[SERVICE].sessions.get(sessionId)?.close(3000, 'Go away!');
+    heldSession(bed.services.echo, sessionId)?.close(3000, 'Go away!');
   });
 
   it('closes the socket of an upgrade request it answered over HTTP, even when more bytes followed it', async () => {
@@ -128,7 +124,7 @@ describe('counterexamples the properties found', () => {
     await delay(100);
     conn.close();
     await delay(FUZZ_DISCONNECT_MS + 300);
-    const held = bed.services.echo[SERVICE].sessions.get(sessionId) !== undefined;
+    const held = heldSession(bed.services.echo, sessionId) !== undefined;
     assert.ok(!held, `session still held (open connections: ${bed.services.echo.stats().connections})`);
     const left = await socketsLeft(bed, before, 1000);
     assert.equal(left, 0, 'server sockets still open after the client closed');

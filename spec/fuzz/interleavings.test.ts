@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { SERVICE } from '../../lib/middleware';
+import { heldSession } from '../helpers/internals';
 import { delay, until } from '../helpers/server';
 import { POST, fireAndHold, stream } from '../helpers/http';
 import { FLOW_DISCONNECT_MS, assertSettled, baseline, closeBed, openBed, type Bed } from './bed';
@@ -197,8 +197,7 @@ describe('random interleavings on a healthy session', () => {
       fc.asyncProperty(abortPlanArb, async (plan) => {
         const sessionId = randomUUID();
         const base = `${bed.url}/abort/000/${sessionId}`;
-        const session = (): { receiver: unknown } | undefined =>
-          bed.services.abort[SERVICE].sessions.get(sessionId);
+        const session = (): { receiver: unknown } | undefined => heldSession(bed.services.abort, sessionId);
         const attached = (): boolean => (session()?.receiver ?? null) !== null;
         let counter = 0;
         const pending: string[] = [];
