@@ -19,7 +19,7 @@ import {
   startDemoInstance,
   startRedis,
   type DemoInstance,
-} from '../demo-app/cluster/processes';
+} from './cluster/processes';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 2000);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });

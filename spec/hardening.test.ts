@@ -8,7 +8,7 @@ import express from 'express';
 import WebSocket from 'ws';
 import { attachUpgrade, sockjsMiddleware, type SockjsOptions, type SockjsRouter } from '../lib/index';
 import type { Connection } from '../lib/session/connection';
-import { SERVICE } from '../lib/middleware';
+import { heldSessionCount } from './helpers/internals';
 import { delay, listen, until, type TestServer } from './helpers/server';
 import { GET, OPTIONS, POST, RawConnection, stream } from './helpers/http';
 import { WsClient } from './helpers/websocket';
@@ -82,7 +82,7 @@ describe('origins', () => {
             : await OPTIONS(url, { headers: evil });
       assert.equal(r.status, 403, `${method} ${url}`);
     }
-    assert.equal(running.service[SERVICE].registry.size, 0);
+    assert.equal(heldSessionCount(running.service), 0);
     assert.equal(running.connections.length, 0);
   });
 
@@ -313,7 +313,7 @@ describe('service.close()', () => {
       assert.equal((await raw.expectClose()).code, 1001);
       const refused = await POST(`${running.base}/000/${randomUUID()}/xhr`);
       assert.equal(refused.status, 503);
-      assert.equal(running.service[SERVICE].registry.size, 0);
+      assert.equal(heldSessionCount(running.service), 0);
     } finally {
       await running.server.close();
     }

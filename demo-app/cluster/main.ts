@@ -9,7 +9,7 @@
  * starting a redis-server. Ctrl-C stops everything.
  */
 import { DEFAULT_PORT } from '../demo';
-import { documentedConfig, haproxyConfig } from './configs';
+import { documentedConfig, haproxyConfig } from '../../scripts/cluster/configs';
 import {
   findBinary,
   freePort,
@@ -20,7 +20,7 @@ import {
   type BalancerProcess,
   type DemoInstance,
   type RedisProcess,
-} from './processes';
+} from '../../scripts/cluster/processes';
 
 interface Settings {
   readonly nodes: number;

@@ -3,8 +3,7 @@
  * balancer, and the small checks every balancer spec makes.
  */
 import assert from 'node:assert/strict';
-import type { ChatEvent, Member } from '../../demo-app/chat';
-import { findBinary } from '../../demo-app/cluster/processes';
+import { findBinary } from '../../scripts/cluster/processes';
 import {
   SockJS,
   within,
@@ -45,6 +44,31 @@ export function requireBinary(
         : false,
   };
 }
+
+/** One person in the demo's chat room, as the room describes them. */
+export interface Member {
+  readonly name: string;
+  readonly transport: string;
+  /** The demo process the member is connected to, when several share the room. */
+  readonly server?: string;
+}
+
+/**
+ * What the demo's chat room sends its clients, as JSON: the room's wire format, written
+ * down here from the specs' side (what the demo sends is checked at run time).
+ */
+export type ChatEvent =
+  | {
+      readonly type: 'welcome';
+      readonly you: Member;
+      readonly members: readonly Member[];
+      /** The demo process serving this connection, when it has a name. */
+      readonly server?: string;
+    }
+  | { readonly type: 'join'; readonly member: Member }
+  | { readonly type: 'leave'; readonly member: Member }
+  | { readonly type: 'message'; readonly from: Member; readonly text: string; readonly at: number }
+  | { readonly type: 'error'; readonly message: string };
 
 type Welcome = Extract<ChatEvent, { type: 'welcome' }>;
 type ChatMessage = Extract<ChatEvent, { type: 'message' }>;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_SKIP_REASON } from '../helpers/chromium';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DOCUMENTED_HEARTBEAT_MS, documentedConfig, haproxyConfig } from '../../demo-app/cluster/configs';
+import { DOCUMENTED_HEARTBEAT_MS, documentedConfig, haproxyConfig } from '../../scripts/cluster/configs';
 import {
   freePort,
   ScratchDir,
@@ -19,7 +19,7 @@ import {
   type BalancerProcess,
   type DemoInstance,
   type RedisProcess,
-} from '../../demo-app/cluster/processes';
+} from '../../scripts/cluster/processes';
 import { requireBinary } from '../helpers/cluster';
 
 const haproxy = requireBinary('haproxy', 'haproxy');

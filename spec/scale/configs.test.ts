@@ -13,7 +13,7 @@ import {
   haproxyIdleTimeouts,
   nginxConfig,
   nginxIdleTimeouts,
-} from '../../demo-app/cluster/configs';
+} from '../../scripts/cluster/configs';
 
 const UPSTREAMS = [
   { name: 'alpha', port: 5001 },

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DOCUMENTED_HEARTBEAT_MS, documentedConfig, haproxyConfig } from '../../demo-app/cluster/configs';
+import { DOCUMENTED_HEARTBEAT_MS, documentedConfig, haproxyConfig } from '../../scripts/cluster/configs';
 import {
   freePort,
   ScratchDir,
@@ -14,7 +14,7 @@ import {
   startHaproxy,
   type BalancerProcess,
   type DemoInstance,
-} from '../../demo-app/cluster/processes';
+} from '../../scripts/cluster/processes';
 import {
   ChatClient,
   DISCONNECT_MS,

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DOCUMENTED_HEARTBEAT_MS, documentedConfig, nginxConfig } from '../../demo-app/cluster/configs';
+import { DOCUMENTED_HEARTBEAT_MS, documentedConfig, nginxConfig } from '../../scripts/cluster/configs';
 import {
   freePort,
   ScratchDir,
@@ -13,7 +13,7 @@ import {
   startNginx,
   type BalancerProcess,
   type DemoInstance,
-} from '../../demo-app/cluster/processes';
+} from '../../scripts/cluster/processes';
 import {
   ChatClient,
   DISCONNECT_MS,

@@ -15,7 +15,7 @@ import {
   startRedis,
   type DemoInstance,
   type RedisProcess,
-} from '../../demo-app/cluster/processes';
+} from '../../scripts/cluster/processes';
 import {
   ChatClient,
   DISCONNECT_MS,

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DOCUMENTED_HEARTBEAT_MS, documentedConfig, haproxyConfig } from '../../demo-app/cluster/configs';
+import { DOCUMENTED_HEARTBEAT_MS, documentedConfig, haproxyConfig } from '../../scripts/cluster/configs';
 import {
   freePort,
   ScratchDir,
@@ -16,7 +16,7 @@ import {
   type BalancerProcess,
   type DemoInstance,
   type RedisProcess,
-} from '../../demo-app/cluster/processes';
+} from '../../scripts/cluster/processes';
 import {
   ChatClient,
   DISCONNECT_MS,

@@ -9,8 +9,8 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-/** Where the compiled demo CLI is (this file runs from build/demo-app/cluster/). */
-export const DEMO_SERVER = join(__dirname, '..', 'server.js');
+/** Where the compiled demo CLI is (this file runs from build/scripts/cluster/). */
+export const DEMO_SERVER = join(__dirname, '..', '..', 'demo-app', 'server.js');
 
 /** How long a child may take to start listening. */
 export const START_TIMEOUT_MS = 10_000;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** docs/deployment.md (this file runs from build/demo-app/cluster/). */
+/** docs/deployment.md (this file runs from build/scripts/cluster/). */
 export const DEPLOYMENT_DOC = join(__dirname, '..', '..', '..', 'docs', 'deployment.md');
 
 /** The heartbeat the documented timeouts are chosen for (the library's default). */
