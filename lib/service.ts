@@ -92,10 +92,6 @@ export class SockjsService {
       bytesOut,
     };
   }
-
-  log(severity: 'debug' | 'info' | 'error', message: string): void {
-    this.options.log(severity, message);
-  }
 }
 
 function doNothing(): void {}

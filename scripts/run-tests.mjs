@@ -1,8 +1,23 @@
 // Runs every compiled spec file with Node's test runner. Listing the files here keeps
 // one command working on Node 18, 20 and 22, whose `--test` argument rules differ.
+// Without arguments, a second pass runs the specs of the paths lib/internals.ts touches
+// with SOCKJS_EXPRESS_PUBLIC_ONLY=1: every trick off, the public API alone.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+
+/** The specs whose requests go through a trick of lib/internals.ts (or its fallback). */
+const PUBLIC_ONLY_PASS = [
+  'build/spec/internals.test.js',
+  'build/spec/websocket.test.js',
+  'build/spec/shutdown.test.js',
+  'build/spec/session.test.js',
+  'build/spec/fast-path.test.js',
+  'build/spec/middleware.test.js',
+  'build/spec/compat.test.js',
+  'build/spec/protocol',
+  'build/spec/e2e/node-client.test.js',
+];
 
 function find(dir) {
   const files = [];
@@ -14,11 +29,18 @@ function find(dir) {
   return files;
 }
 
+function run(roots, env) {
+  const files = roots.flatMap((root) => (statSync(root).isDirectory() ? find(root) : [root])).sort();
+  const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
+  return result.status ?? 1;
+}
+
 const roots = process.argv.slice(2);
-const files = (roots.length > 0 ? roots : ['build/spec'])
-  .flatMap((root) => (statSync(root).isDirectory() ? find(root) : [root]))
-  .sort();
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+if (roots.length > 0) process.exit(run(roots, {}));
+const all = run(['build/spec'], {});
+console.log('\nSecond pass: the same paths with SOCKJS_EXPRESS_PUBLIC_ONLY=1 (no dependency internals)\n');
+const publicOnly = run(PUBLIC_ONLY_PASS, { SOCKJS_EXPRESS_PUBLIC_ONLY: '1' });
+process.exit(all !== 0 ? all : publicOnly);
