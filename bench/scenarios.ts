@@ -40,8 +40,10 @@ const BOTH = { websocket: true, http: true };
 /**
  * Read by the library: turns off everything that touches a dependency's private state, so
  * that the price of those tricks can be measured (`ours-http-public`, `ours-express-public`).
+ * `BENCH_PUBLIC_ONLY=repeated-end` in the runner's environment turns off only the tricks it
+ * names (lib/internals.ts), to measure one at a time.
  */
-const PUBLIC_ONLY = { SOCKJS_EXPRESS_PUBLIC_ONLY: '1' };
+const PUBLIC_ONLY = { SOCKJS_EXPRESS_PUBLIC_ONLY: process.env['BENCH_PUBLIC_ONLY'] || '1' };
 
 /** Every target, in the order they alternate. */
 export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
