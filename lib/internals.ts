@@ -1,14 +1,20 @@
 /**
  * The one module that relies on private state or undocumented behaviour of a dependency
- * (ws, Node, Express). Each trick is checked once, when this module loads; where the check
- * fails, or `SOCKJS_EXPRESS_PUBLIC_ONLY` turns it off, callers take the public API. Why each
+ * (ws, Node, Express). The tricks are checked when this module loads (compact-listeners,
+ * repeated-end, frames-past-sender) or, where nothing can be checked before a request
+ * exists, on each use (server-of-socket, release-routing); where a check fails, or
+ * `SOCKJS_EXPRESS_PUBLIC_ONLY` turns a trick off, callers take the public API. Why each
  * trick is kept, and what it saves, is in docs/performance.md ("Dependency internals").
  *
  * `SOCKJS_EXPRESS_PUBLIC_ONLY=1` (or `all`) turns every trick off; a comma list of names
  * (`repeated-end,compact-listeners`) turns off those. The test suite runs once that way.
+ *
+ * One use is not a trick and has no public equivalent: answering an upgrade request over
+ * HTTP needs a ServerResponse given a socket afterwards (responses for upgrades, below).
  */
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import WebSocketClass, { type WebSocket } from 'ws';
@@ -81,9 +87,9 @@ const COMPACT_LISTENERS = !off.has('compact-listeners') && holds(listenerTableWo
 
 /**
  * Gives an emitter that has no listeners yet a listener table of fixed shape. Node makes
- * the table with a null prototype, which V8 keeps as a hash table (130 to 225 bytes per
- * emitter); an object inheriting from an empty null-prototype object looks names up the
- * same way but keeps its first entries inside itself, as Node's own streams do.
+ * the table with a null prototype, which V8 keeps as a hash table; an object inheriting
+ * from an empty null-prototype object looks names up the same way but keeps its first
+ * entries inside itself, as Node's own streams do.
  */
 export function compactListeners(emitter: EventEmitter): void {
   if (COMPACT_LISTENERS) replaceTable(emitter);
@@ -197,7 +203,36 @@ const RELEASE_ROUTING = !off.has('release-routing');
  * over for a request a service answers.
  */
 export function releaseRouting(req: IncomingMessage): void {
-  if (RELEASE_ROUTING) (req as { next?: unknown }).next = undefined;
+  const routed = req as { next?: unknown };
+  if (RELEASE_ROUTING && typeof routed.next === 'function') routed.next = undefined;
+}
+
+// ---- responses for upgrades: a ServerResponse given its socket later -------------------------
+
+/**
+ * Node's `ServerResponse.prototype.assignSocket()`, missing from Node's documentation but
+ * there in every supported version: a response made before it has a socket buffers what is
+ * written to it, and sends it once given one.
+ */
+const ASSIGN_SOCKET =
+  typeof (ServerResponse.prototype as { assignSocket?: unknown }).assignSocket === 'function';
+
+/** Whether upgrade requests can be answered over HTTP through an application. */
+export const RESPONSES_FOR_UPGRADES = ASSIGN_SOCKET;
+
+/**
+ * A response to an upgrade request, tied to no socket yet, that closes its connection
+ * after the answer (`shouldKeepAlive`, undocumented, is what Node's server sets for that).
+ */
+export function responseForUpgrade(req: IncomingMessage): ServerResponse {
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  return res;
+}
+
+/** Sends what was written to `res` so far, and all that follows, to `socket`. */
+export function giveSocket(res: ServerResponse, socket: Duplex): void {
+  res.assignSocket(socket as Parameters<ServerResponse['assignSocket']>[0]);
 }
 
 /** Which tricks are in use in this process (for tests and the bench report). */

@@ -1,19 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SockjsService } from './service';
-import { sendMethodNotAllowed, sendText } from './http/respond';
+import { sendMethodNotAllowed, sendPreflight, sendText } from './http/respond';
 import { originAllowed } from './http/origin';
 import { hasUnframedBody } from './http/transfer-encoding';
 import { upgradeContext } from './upgrade';
-import {
-  answerPreflight,
-  greeting,
-  iframe,
-  iframeResource,
-  info,
-  notAnUpgrade,
-  type IframeResource,
-} from './static-routes';
+import { greeting, iframe, iframeResource, info, notAnUpgrade, type IframeResource } from './static-routes';
 import { SESSION_ROUTES, type SessionRoute } from './transports/table';
 
 /** `<server>` and `<session>`: non-empty, no `/`, no `.` */
@@ -73,7 +65,7 @@ export class RouteTable {
     }
     if (pathname === '/info') {
       if (method === 'GET' || method === 'HEAD') info(service.options, req, res);
-      else if (method === 'OPTIONS') answerPreflight(service.options.disableCors, req, res, 'OPTIONS, GET');
+      else if (method === 'OPTIONS') sendPreflight(req, res, 'OPTIONS, GET', !service.options.disableCors);
       else sendMethodNotAllowed(res, 'OPTIONS, GET');
       return true;
     }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { randomInt } from 'node:crypto';
-import { NO_CACHE, cacheForYear, cors, preflight } from './http/headers';
+import { NO_CACHE, cacheForYear, cors } from './http/headers';
 import { TEXT_PLAIN, sendText } from './http/respond';
 import { iframePage, strongEtag } from './protocol/pages';
 import type { NormalizedOptions } from './options';
@@ -29,19 +29,6 @@ export function info(options: NormalizedOptions, req: IncomingMessage, res: Serv
   };
   if (!options.disableCors) cors(req, headers);
   sendText(res, 200, body, headers);
-}
-
-/** OPTIONS on info and the xhr endpoints: a preflight answer cached for a year. */
-export function answerPreflight(
-  disableCors: boolean,
-  req: IncomingMessage,
-  res: ServerResponse,
-  methods: string,
-): void {
-  const headers = preflight({}, methods);
-  if (!disableCors) cors(req, headers);
-  res.writeHead(204, headers);
-  res.end();
 }
 
 /** The iframe page with its ETag, computed once per service. */

@@ -1,7 +1,13 @@
-import { ServerResponse, STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import {
+  STATUS_CODES,
+  type IncomingMessage,
+  type ServerResponse,
+  type Server as HttpServer,
+} from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import { RESPONSES_FOR_UPGRADES, giveSocket, responseForUpgrade } from './internals';
 
 /** What a service needs to take over an upgrade request that reached it. */
 export interface UpgradeContext {
@@ -45,6 +51,9 @@ function ignoreSocketError(): void {
  * response. Calling it twice on one server is harmless.
  */
 export function attachUpgrade(server: HttpServer | HttpsServer): void {
+  if (!RESPONSES_FOR_UPGRADES) {
+    throw new Error('sockjs: this Node.js has no ServerResponse.assignSocket(); attachUpgrade() needs it');
+  }
   const marked = server as (HttpServer | HttpsServer) & { [ATTACHED]?: true };
   if (marked[ATTACHED]) return;
   Object.defineProperty(marked, ATTACHED, { value: true });
@@ -102,9 +111,8 @@ export function runUpgrade(
   (req as UpgradeRequest)[UPGRADE] = context;
 
   // The response is not tied to the socket until we know who owns the socket: its output
-  // is buffered by Node and flushed by assignSocket().
-  const res = new ServerResponse(req);
-  res.shouldKeepAlive = false;
+  // waits in the response until giveSocket().
+  const res = responseForUpgrade(req);
   // Settled: the answer went to the socket, or the socket was given up on.
   let settled = false;
   timer = setTimeout(() => {
@@ -131,7 +139,7 @@ export function runUpgrade(
     // As Node's HTTP server does: a client that ends its side has gone away.
     socket.once('end', () => closeWhenFlushed(socket));
     res.once('finish', () => closeWhenFlushed(socket));
-    res.assignSocket(socket as never);
+    giveSocket(res, socket);
   };
   for (const method of ['write', 'end', 'flushHeaders'] as const) {
     const original = res[method] as (...args: unknown[]) => unknown;

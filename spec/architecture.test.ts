@@ -94,7 +94,11 @@ describe('the module map', () => {
 
   it('keeps the HTTP transports off the service, the routes, the mounts and Redis', () => {
     assert.deepEqual(
-      importsBetween(graph, /^transports\//, /^(service|routes|middleware|front-door|compat\/|redis\/)/),
+      importsBetween(
+        graph,
+        /^transports\//,
+        /^(service|routes|static-routes|middleware|front-door|compat\/|redis\/|websocket\/)/,
+      ),
       [],
     );
   });
@@ -102,6 +106,13 @@ describe('the module map', () => {
   it('keeps sessions off transports but for the receiver contract, and off websockets and Redis', () => {
     assert.deepEqual(
       importsBetween(graph, /^session\//, /^(transports\/(?!receiver$)|websocket\/|redis\/|service|routes)/),
+      [],
+    );
+  });
+
+  it('keeps the websocket endpoint off the HTTP transports but for the receiver contract', () => {
+    assert.deepEqual(
+      importsBetween(graph, /^websocket\//, /^(transports\/(?!receiver$)|service|routes|middleware|redis\/)/),
       [],
     );
   });

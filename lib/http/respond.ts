@@ -1,4 +1,5 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { cors, preflight } from './headers';
 
 export const TEXT_PLAIN = 'text/plain; charset=UTF-8';
 
@@ -34,4 +35,17 @@ export function sendRefusal(res: ServerResponse, refusal: 'closing' | 'full'): v
   sendText(res, 503, refusal === 'closing' ? 'Server shutting down.' : 'Too many sessions.', {
     'Retry-After': '5',
   });
+}
+
+/** OPTIONS on info and the xhr endpoints: a preflight answer for `methods`, cached for a year. */
+export function sendPreflight(
+  req: IncomingMessage,
+  res: ServerResponse,
+  methods: string,
+  withCors: boolean,
+): void {
+  const headers = preflight({}, methods);
+  if (withCors) cors(req, headers);
+  res.writeHead(204, headers);
+  res.end();
 }

@@ -5,15 +5,9 @@ export interface Indexed {
 
 /**
  * A set of objects that each carry their own index: adding or deleting one moves at most
- * one other and allocates nothing. An object belongs to one IndexedSet at most.
- *
- * A long-lived `Set` with many adds and deletes is a poor fit here. V8 replaces its table
- * every few changes and keeps each old table linked to the next one, members included, for
- * the sake of live iterators. Once one of those tables has reached the old generation,
- * every later table and every object they held survive young-generation collections until
- * a full one. Measured with websockets opened and closed as fast as a client can: the
- * server copied and promoted about 1.2 MB per young collection with a Set, 0.5 MB with
- * this.
+ * one other and allocates nothing. An object belongs to one IndexedSet at most. A
+ * long-lived `Set` with many adds and deletes keeps garbage alive past young-generation
+ * collections (docs/performance.md, "Mechanisms written here").
  */
 export class IndexedSet<T extends Indexed> {
   private readonly members: T[] = [];

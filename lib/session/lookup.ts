@@ -86,12 +86,17 @@ export class SessionLookup {
     else this.#relay.find(prefix, id, found);
   }
 
-  /** The session with this id, opened here if this process does not hold it; or why it may not open. */
+  /**
+   * The session with this id, opened here if this process does not hold it; or why it may
+   * not open. A relay hears the outcome (it settles a claim).
+   */
   open(id: string, prefix: string): Session | SessionRefusal {
-    const existing = this.registry.get(id);
-    if (existing !== undefined) return existing;
-    const refusal = this.registry.refusal();
-    const session = refusal === null ? this.registry.openById(id, prefix) : null;
+    let session = this.registry.get(id) ?? null;
+    let refusal: SessionRefusal | null = null;
+    if (session === null) {
+      refusal = this.registry.refusal();
+      if (refusal === null) session = this.registry.openById(id, prefix);
+    }
     this.#relay?.opened(prefix, id, session);
     return session ?? (refusal as SessionRefusal);
   }

@@ -12,7 +12,7 @@ import { xhrPollingFormat, xhrStreamingFormat } from './xhr';
 import { eventsourceFormat } from './eventsource';
 import { htmlfileFormat } from './htmlfile';
 import { jsonpFormat } from './jsonp';
-import { answerPreflight } from '../static-routes';
+import { sendPreflight } from '../http/respond';
 
 /** One session URL suffix: which methods it answers, and for which enabled transports. */
 export interface SessionRoute {
@@ -35,7 +35,7 @@ function receiving(format: ResponseFormat): SessionHandler {
 }
 
 const POST_PREFLIGHT: SessionHandler = (request, context) =>
-  answerPreflight(context.disableCors, request.req, request.res, 'OPTIONS, POST');
+  sendPreflight(request.req, request.res, 'OPTIONS, POST', !context.disableCors);
 
 /** The session routes, by URL suffix (`BASE/<server>/<session>/<suffix>`). */
 export const SESSION_ROUTES: Readonly<Record<string, SessionRoute>> = {

@@ -21,6 +21,7 @@ const SKIP_REASON = CHROMIUM_SKIP_REASON;
 
 const ROOT = join(__dirname, '..', '..', '..');
 const OUTPUT_DIR = join(ROOT, 'test-output');
+/** The README's picture of the demo, refreshed only when asked (UPDATE_DEMO_SCREENSHOT=1). */
 const README_SCREENSHOT = join(ROOT, 'docs', 'demo.png');
 
 /** Longest wait for any one step in a page (connecting, a round trip, a close). */
@@ -476,7 +477,7 @@ describe('the demo in headless Chromium', () => {
               mkdirSync(OUTPUT_DIR, { recursive: true });
               const file = join(OUTPUT_DIR, 'demo.png');
               await a.page.screenshot({ path: file, fullPage: true });
-              copyFileSync(file, README_SCREENSHOT);
+              if (process.env.UPDATE_DEMO_SCREENSHOT === '1') copyFileSync(file, README_SCREENSHOT);
             }
             assert.deepEqual([...a.errors, ...b.errors], [], 'no uncaught errors in the pages');
             await Promise.all(opened.splice(0).map(closePage));
