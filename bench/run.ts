@@ -528,7 +528,10 @@ async function main(): Promise<void> {
 
   const info: RunInfo = {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-    command: 'npm run bench' + (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''),
+    command:
+      (process.env['BENCH_PUBLIC_ONLY'] ? `BENCH_PUBLIC_ONLY=${process.env['BENCH_PUBLIC_ONLY']} ` : '') +
+      'npm run bench' +
+      (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''),
     node: process.version,
     cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
     cores: cpus().length,
