@@ -22,8 +22,14 @@ export interface SessionRoute {
   readonly neededBy: readonly TransportName[];
 }
 
-/** Every receiving HTTP transport, by the protocol name `Connection.protocol` reports. */
-export const RECEIVING_FORMATS: ReadonlyMap<ConnectionProtocol, ResponseFormat> = new Map(
+/**
+ * Every receiving HTTP transport, by the protocol name `Connection.protocol` reports (keyed
+ * by any string: names arrive from other processes too).
+ */
+export const RECEIVING_FORMATS: ReadonlyMap<string, ResponseFormat> = new Map<
+  ConnectionProtocol,
+  ResponseFormat
+>(
   [xhrPollingFormat, xhrStreamingFormat, eventsourceFormat, htmlfileFormat, jsonpFormat].map((format) => [
     format.protocol,
     format,

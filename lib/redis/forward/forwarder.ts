@@ -266,7 +266,7 @@ export class Forwarder implements RelayHost, RemoteLink {
       from: this.host.id,
       session: holder.key,
       send: id,
-      messages: [...messages],
+      messages,
     };
     void this.toNode(holder.node, message).then((reached) => {
       if (reached === 0) pending.settle(false);
@@ -277,7 +277,7 @@ export class Forwarder implements RelayHost, RemoteLink {
 
   private attachRemote(message: Extract<ForwardMessage, { type: 'attach' }>): void {
     const session = this.owned.get(message.session);
-    const format = RECEIVING_FORMATS.get(message.transport as never);
+    const format = RECEIVING_FORMATS.get(message.transport);
     if (session === undefined || format === undefined || this.closed) {
       void this.toNode(message.from, { type: 'gone', relay: message.relay });
       return;

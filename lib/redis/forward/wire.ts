@@ -23,7 +23,7 @@ export type ForwardMessage =
   /** The process of relayed request `relay` hands it back (it is closing). */
   | { type: 'release'; from: string; relay: Id }
   /** A send request's messages for session `session`; `send` names it for the answer. */
-  | { type: 'send'; from: string; session: string; send: Id; messages: string[] }
+  | { type: 'send'; from: string; session: string; send: Id; messages: readonly string[] }
   /** A frame for relayed request `relay`. */
   | { type: 'frame'; relay: Id; frame: string }
   /** Relayed request `relay` is over (its response ends). */
