@@ -1,6 +1,7 @@
 import { debuglog } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerOptions as WsServerOptions } from 'ws';
+import { originPattern } from './http/origin-pattern';
 
 /** Severity levels passed to the `log` option, as in sockjs-node. */
 export type LogSeverity = 'debug' | 'info' | 'error';
@@ -358,27 +359,18 @@ function jsessionidOption(value: unknown): NormalizedOptions['jsessionid'] {
   );
 }
 
-/** `*` in a string pattern stands for any run of characters but `/`. */
-function patternToRegExp(pattern: string): RegExp {
-  const source = pattern
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('[^/]*');
-  return new RegExp('^' + source + '$', 'i');
-}
-
 function originsOption(value: unknown): NormalizedOptions['origins'] {
   if (value === undefined) return null;
   if (typeof value === 'function') return value as (origin: string, req: IncomingMessage) => boolean;
   if (!Array.isArray(value)) {
     throw new TypeError('sockjs: option origins must be an array of origins and patterns, or a function');
   }
-  const patterns = value.map((item: unknown) => {
-    if (item instanceof RegExp) return item;
-    if (typeof item === 'string') return patternToRegExp(item.replace(/\/$/, ''));
+  const patterns = value.map((item: unknown): ((origin: string) => boolean) => {
+    if (item instanceof RegExp) return (origin) => item.test(origin);
+    if (typeof item === 'string') return originPattern(item.replace(/\/$/, ''));
     throw new TypeError(`sockjs: option origins has ${String(item)}; use strings or regular expressions`);
   });
-  return (origin) => patterns.some((pattern) => pattern.test(origin));
+  return (origin) => patterns.some((matches) => matches(origin));
 }
 
 function baseUrlOption(value: unknown): string | null {

@@ -86,6 +86,18 @@ describe('origins', () => {
     assert.equal(running.connections.length, 0);
   });
 
+  it('refuses an origin longer than 2 KiB without matching it, from Origin or Referer', async () => {
+    const longHost = 'https://' + 'a'.repeat(3000) + '.app.example.com';
+    const byOrigin = await GET(`${running.base}/info`, { headers: { Origin: longHost } });
+    assert.equal(byOrigin.status, 403);
+    const byReferer = await GET(`${running.base}/iframe.html`, { headers: { Referer: `${longHost}/page` } });
+    assert.equal(byReferer.status, 403);
+    // A long page address is no long origin.
+    const longPage = 'https://app.example.com/page?' + 'q'.repeat(3000);
+    const fromLongPage = await GET(`${running.base}/iframe.html`, { headers: { Referer: longPage } });
+    assert.equal(fromLongPage.status, 200);
+  });
+
   it('refuses both websocket upgrades from a foreign origin', async () => {
     assert.equal(await upgradeStatus(`${running.base}/000/${randomUUID()}/websocket`, evil), 403);
     assert.equal(await upgradeStatus(`${running.base}/websocket`, evil), 403);
