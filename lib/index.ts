@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 export { sockjsMiddleware, sockjsMiddleware as sockjs, type SockjsRouter } from './middleware';
-export { attachUpgrade } from './upgrade';
+export { attachUpgrade, type AttachUpgradeOptions } from './upgrade';
 export { createServer, listen, SockjsServer, type CompatMiddleware } from './compat/server';
 export type { CompatServerOptions, FayeServerOptions, HandlerOptions } from './compat/options';
 export type { ServiceStats } from './service';

@@ -8,7 +8,7 @@ import { registerFastPath } from './fast-path';
 import { releaseRouting } from './internals';
 import { mountPath, pathBelow } from './http/mount';
 import type { Connection } from './session/connection';
-import { attachUpgrade } from './upgrade';
+import { attachUpgrade, type AttachUpgradeOptions } from './upgrade';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 
@@ -37,8 +37,8 @@ export interface SockjsRouter extends Router {
    * 2000) are cut.
    */
   close(graceMs?: number): Promise<void>;
-  /** Same as `attachUpgrade(server)`: WebSocket upgrades for every service on the server. */
-  attachUpgrade(server: HttpServer | HttpsServer): void;
+  /** Same as `attachUpgrade(server, options)`: WebSocket upgrades for every service on the server. */
+  attachUpgrade(server: HttpServer | HttpsServer, options?: AttachUpgradeOptions): void;
   /** @internal */
   readonly [SERVICE]: SockjsService;
 }

@@ -28,8 +28,19 @@ export interface UpgradeContext {
 const UPGRADE = Symbol('sockjs.upgrade');
 const ATTACHED = Symbol('sockjs.attachUpgrade');
 
-/** Upgrades an application never answers are dropped after this long. */
-const DISPATCH_TIMEOUT_MS = 30_000;
+/** Upgrades an application never answers are dropped after this long, unless told otherwise. */
+const DEFAULT_UPGRADE_TIMEOUT_MS = 30_000;
+
+/** Options of `attachUpgrade()`. */
+export interface AttachUpgradeOptions {
+  /**
+   * Milliseconds the application may take to answer an upgrade request or hand it to a
+   * service; past that, the socket gets 503 (or, when other `'upgrade'` listeners exist,
+   * is left to them) and is closed.
+   * @default 30000
+   */
+  upgradeTimeout?: number;
+}
 
 type UpgradeRequest = IncomingMessage & { [UPGRADE]?: UpgradeContext };
 
@@ -48,18 +59,43 @@ function ignoreSocketError(): void {
  * requests through the server's own request handler (the Express app): routing finds the
  * SockJS service, and every middleware before it (auth, sessions, logging) runs for
  * WebSockets too. A middleware that answers (401, 403, ...) rejects the upgrade with that
- * response. Calling it twice on one server is harmless.
+ * response. Calling it again on one server only sets a new `upgradeTimeout`, if given.
  */
-export function attachUpgrade(server: HttpServer | HttpsServer): void {
+export function attachUpgrade(server: HttpServer | HttpsServer, options: AttachUpgradeOptions = {}): void {
   if (!RESPONSES_FOR_UPGRADES) {
     throw new Error('sockjs: this Node.js has no ServerResponse.assignSocket(); attachUpgrade() needs it');
   }
-  const marked = server as (HttpServer | HttpsServer) & { [ATTACHED]?: true };
-  if (marked[ATTACHED]) return;
-  Object.defineProperty(marked, ATTACHED, { value: true });
+  if (
+    server === null ||
+    typeof server !== 'object' ||
+    typeof (server as Partial<HttpServer>).on !== 'function'
+  ) {
+    throw new TypeError('sockjs: attachUpgrade() takes an http or https server (what app.listen() returns)');
+  }
+  const timeout = upgradeTimeout(options);
+  const marked = server as (HttpServer | HttpsServer) & { [ATTACHED]?: { timeout: number } };
+  const attached = marked[ATTACHED];
+  if (attached !== undefined) {
+    if (options.upgradeTimeout !== undefined) attached.timeout = timeout;
+    return;
+  }
+  const settings = { timeout };
+  Object.defineProperty(marked, ATTACHED, { value: settings });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    dispatchUpgrade(server, req, socket, head);
+    dispatchUpgrade(server, req, socket, head, settings.timeout);
   });
+}
+
+function upgradeTimeout(options: AttachUpgradeOptions): number {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('sockjs: attachUpgrade() options must be an object');
+  }
+  const value = options.upgradeTimeout;
+  if (value === undefined) return DEFAULT_UPGRADE_TIMEOUT_MS;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new TypeError(`sockjs: option upgradeTimeout must be a positive integer, got ${String(value)}`);
+  }
+  return value;
 }
 
 function dispatchUpgrade(
@@ -67,6 +103,7 @@ function dispatchUpgrade(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
+  timeoutMs: number,
 ): void {
   // Other upgrade listeners (another ws server, a dev server's hot reload) own the
   // requests no SockJS service claims; then an unrouted request is left to them.
@@ -76,7 +113,7 @@ function dispatchUpgrade(
     if (!shared) rejectRaw(socket, 404);
     return;
   }
-  runUpgrade(req, socket, head, shared, (res) => server.emit('request', req, res));
+  runUpgrade(req, socket, head, shared, (res) => server.emit('request', req, res), timeoutMs);
 }
 
 /**
@@ -91,6 +128,7 @@ export function runUpgrade(
   head: Buffer,
   shared: boolean,
   handle: (res: ServerResponse) => void,
+  timeoutMs = DEFAULT_UPGRADE_TIMEOUT_MS,
 ): void {
   socket.on('error', ignoreSocketError);
   let timer: NodeJS.Timeout | null = null;
@@ -121,7 +159,7 @@ export function runUpgrade(
     if (!shared) rejectRaw(socket, 503);
     // Shared with other listeners: one that took the socket has written to it by now.
     else if ((socket as Socket).bytesWritten === 0) rejectRaw(socket, 404);
-  }, DISPATCH_TIMEOUT_MS);
+  }, timeoutMs);
   timer.unref();
 
   // The first output decides. An answer nobody chose (the app's final 404) is not ours to

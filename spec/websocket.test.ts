@@ -475,6 +475,40 @@ describe('websocket transports', () => {
 });
 
 describe('attachUpgrade', () => {
+  it('answers 503 to an upgrade the app never answers, after upgradeTimeout', async () => {
+    const app = express();
+    // A check that never decides: no answer, no next().
+    app.use((_req: Request, _res: Response, _next: NextFunction) => undefined);
+    app.use('/echo', echoService());
+    const server = await listen(createServer(app));
+    attachUpgrade(server.server, { upgradeTimeout: 200 });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/echo/websocket`);
+        ws.on('unexpected-response', (_req, res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        ws.on('open', () => reject(new Error('the upgrade went through')));
+        ws.on('error', reject);
+      });
+      // The default, 30 s, would outlast this test's own timeout.
+      assert.equal(status, 503);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses what is not a server, and an upgradeTimeout that is no positive integer', () => {
+    assert.throws(() => attachUpgrade(express() as never), /takes an http or https server/);
+    const server = createServer();
+    assert.throws(
+      () => attachUpgrade(server, { upgradeTimeout: 0 }),
+      /upgradeTimeout must be a positive integer/,
+    );
+    assert.throws(() => attachUpgrade(server, { upgradeTimeout: '5000' as never }), /got 5000/);
+  });
+
   it('reaches a service under two levels of nested routers', async () => {
     const app = express();
     const api = express.Router();
