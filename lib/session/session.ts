@@ -219,9 +219,9 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
   }
 
   /** Records the close every later receiver gets; the first one set stays. */
-  private closeWith(code: number, reason: string, frame = closeFrame(code, reason)): void {
+  private closeWith(code: number, reason: string, frame?: string): void {
     if (this.closingFrame !== null) return;
-    this.closingFrame = frame;
+    this.closingFrame = frame ?? closeFrame(code, reason);
     this.closeCode = code;
     this.closeReason = reason;
   }
@@ -267,6 +267,7 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
     if (this.receiver === receiver) this.detach(receiver);
     if (this.readyState === ReadyState.OPEN) this.host.log('debug', connectionGone(receiver.protocol));
     this.endNow();
+    // For a websocket session this is endNow() again, which does nothing a second time.
     this.lifetime.released(this);
   }
 
