@@ -128,6 +128,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       // The iframe transports load this from the services origin; cross-origin, the page's
       // relative URLs would mean the page's server, so it is absolute there.
       sockjsUrl: crossOrigin ? `${servicesOrigin}/sockjs.min.js` : '/sockjs.min.js',
+      // The page's origin and, for the iframe transports, whose frame runs on the services'
+      // origin, that one too; every other page is refused (403).
+      origins: crossOrigin ? [pageOrigin, 'same-origin'] : 'same-origin',
       disconnectDelay: options.disconnectDelay,
       heartbeatDelay: options.heartbeatDelay,
       log: options.log,

@@ -54,7 +54,13 @@ startDemo({
   (demo) => {
     const name = demo.instance === null ? '' : ` (instance ${demo.instance})`;
     console.log(`sockjs-express demo on ${demo.url}${name}`);
-    if (demo.crossOrigin) console.log(`SockJS services on ${demo.servicesUrl} (cross-origin mode)`);
+    if (demo.crossOrigin) {
+      console.log(
+        `SockJS services on ${demo.servicesUrl} (cross-origin mode), for pages from ${demo.url} only`,
+      );
+    } else {
+      console.log('SockJS services for pages of this origin only (--cross-origin shows two origins)');
+    }
     if (demo.broker !== null) console.log(`chat room shared through Redis at ${process.env.REDIS_URL}`);
     const shutdown = (): void => {
       demo.close().then(

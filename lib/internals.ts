@@ -2,7 +2,7 @@
  * The one module that relies on private state or undocumented behaviour of a dependency
  * (ws, Node, Express). The tricks are checked when this module loads (compact-listeners,
  * repeated-end, frames-past-sender) or, where nothing can be checked before a request
- * exists, on each use (server-of-socket, release-routing); where a check fails, or
+ * exists, on each use (server-of-socket, release-routing, express-proxy-trust); where a check fails, or
  * `SOCKJS_EXPRESS_PUBLIC_ONLY` turns a trick off, callers take the public API. Why each
  * trick is kept, and what it saves, is in docs/performance.md ("Dependency internals").
  *
@@ -21,7 +21,12 @@ import WebSocketClass, { type WebSocket } from 'ws';
 
 /** The tricks, by the name `SOCKJS_EXPRESS_PUBLIC_ONLY` turns them off with. */
 export type DependencyTrick =
-  'compact-listeners' | 'repeated-end' | 'frames-past-sender' | 'server-of-socket' | 'release-routing';
+  | 'compact-listeners'
+  | 'repeated-end'
+  | 'frames-past-sender'
+  | 'server-of-socket'
+  | 'release-routing'
+  | 'express-proxy-trust';
 
 const ALL_TRICKS: readonly DependencyTrick[] = [
   'compact-listeners',
@@ -29,6 +34,7 @@ const ALL_TRICKS: readonly DependencyTrick[] = [
   'frames-past-sender',
   'server-of-socket',
   'release-routing',
+  'express-proxy-trust',
 ];
 
 function turnedOff(): ReadonlySet<string> {
@@ -207,6 +213,29 @@ export function releaseRouting(req: IncomingMessage): void {
   if (RELEASE_ROUTING && typeof routed.next === 'function') routed.next = undefined;
 }
 
+// ---- express-proxy-trust: which proxies the app believes ------------------------------------
+
+const EXPRESS_PROXY_TRUST = !off.has('express-proxy-trust');
+
+/** Whether the proxy at `hop` (0: the peer of the socket) may set X-Forwarded-* headers. */
+export type ProxyTrust = (address: string, hop: number) => boolean;
+
+/**
+ * The app's `trust proxy` setting as Express compiles it (`app.get('trust proxy fn')`,
+ * undocumented, in Express 4 and 5): the rule behind `req.hostname` and `req.protocol`,
+ * kept so requests that reach a service before the app (the fast path) are judged by the
+ * same rule. Null when the request went through no Express app, or the setting is missing.
+ */
+export function expressProxyTrust(req: IncomingMessage): ProxyTrust | null {
+  if (!EXPRESS_PROXY_TRUST) return null;
+  const app = (req as { app?: unknown }).app;
+  if (typeof app !== 'function') return null;
+  const get = (app as { get?: unknown }).get;
+  if (typeof get !== 'function') return null;
+  const trust: unknown = (get as (setting: string) => unknown).call(app, 'trust proxy fn');
+  return typeof trust === 'function' ? (trust as ProxyTrust) : null;
+}
+
 // ---- responses for upgrades: a ServerResponse given its socket later -------------------------
 
 /**
@@ -242,4 +271,5 @@ export const TRICKS_IN_USE: Readonly<Record<DependencyTrick, boolean>> = Object.
   'frames-past-sender': FRAMES_PAST_SENDER,
   'server-of-socket': SERVER_OF_SOCKET,
   'release-routing': RELEASE_ROUTING,
+  'express-proxy-trust': EXPRESS_PROXY_TRUST,
 });

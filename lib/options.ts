@@ -1,7 +1,7 @@
 import { debuglog } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerOptions as WsServerOptions } from 'ws';
-import { originPattern } from './http/origin-pattern';
+import { OWN_ORIGIN, originPolicy, type OriginPolicy } from './http/origin';
 
 /** Severity levels passed to the `log` option, as in sockjs-node. */
 export type LogSeverity = 'debug' | 'info' | 'error';
@@ -26,11 +26,13 @@ export interface JsessionidCookieOptions {
 }
 
 /**
- * Which browser origins may use the service: exact origins (`https://example.com`),
- * patterns with `*` (`https://*.example.com`), regular expressions, or a function.
+ * Which browser origins may use the service: `'*'` (every origin), `'same-origin'` (the
+ * service's own origin), or a list of exact origins (`https://example.com`), patterns with
+ * `*` (`https://*.example.com`), `'same-origin'`, `'null'` and regular expressions, or a
+ * function that returns `true` for the origins it allows.
  */
 export type OriginsOption =
-  readonly (string | RegExp)[] | ((origin: string, req: IncomingMessage) => boolean);
+  '*' | 'same-origin' | readonly (string | RegExp)[] | ((origin: string, req: IncomingMessage) => boolean);
 
 /** Server-side transports that can be enabled one by one with the `transports` option. */
 export type TransportName =
@@ -86,8 +88,12 @@ export interface SockjsOptions {
   /**
    * Browser origins allowed to use the service. A request whose `Origin` (or, without
    * one, whose `Referer`) is not allowed gets 403 and no session: the defence against
-   * cross-site WebSocket hijacking. Requests that carry neither header are allowed.
-   * @default every origin (protocol behaviour)
+   * cross-site request forgery and WebSocket hijacking. Requests that carry neither header
+   * come from non-browser clients and are allowed, except on jsonp-polling, htmlfile and the
+   * iframe page while origins are restricted. The own origin is the scheme and host the
+   * request was sent to, as Express sees them (`trust proxy` honoured). `'*'` allows every
+   * origin, as the SockJS protocol does (and `createServer()` by default).
+   * @default 'same-origin'
    */
   origins?: OriginsOption;
   /**
@@ -189,8 +195,7 @@ export interface NormalizedOptions {
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
   readonly jsessionid: false | true | JsessionidFunction | Readonly<JsessionidCookieOptions>;
-  /** null: every origin allowed. */
-  readonly origins: ((origin: string, req: IncomingMessage) => boolean) | null;
+  readonly origins: OriginPolicy;
   /** Infinity when off. */
   readonly maxSessions: number;
   readonly maxQueuedBytes: number;
@@ -314,7 +319,7 @@ export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunc
     heartbeatDelay: positiveInteger('heartbeatDelay', values.heartbeatDelay, 25_000),
     disconnectDelay: positiveInteger('disconnectDelay', values.disconnectDelay, 5_000),
     jsessionid,
-    origins: originsOption(options.origins),
+    origins: originPolicy(options.origins, OWN_ORIGIN),
     maxSessions,
     maxQueuedBytes: positiveInteger('maxQueuedBytes', options.maxQueuedBytes, 4 * 1024 * 1024),
     highWaterMark: positiveInteger('highWaterMark', options.highWaterMark, 64 * 1024),
@@ -357,20 +362,6 @@ function jsessionidOption(value: unknown): NormalizedOptions['jsessionid'] {
   throw new TypeError(
     'sockjs: option jsessionid must be a boolean, a function (req, res) or cookie attributes',
   );
-}
-
-function originsOption(value: unknown): NormalizedOptions['origins'] {
-  if (value === undefined) return null;
-  if (typeof value === 'function') return value as (origin: string, req: IncomingMessage) => boolean;
-  if (!Array.isArray(value)) {
-    throw new TypeError('sockjs: option origins must be an array of origins and patterns, or a function');
-  }
-  const patterns = value.map((item: unknown): ((origin: string) => boolean) => {
-    if (item instanceof RegExp) return (origin) => item.test(origin);
-    if (typeof item === 'string') return originPattern(item.replace(/\/$/, ''));
-    throw new TypeError(`sockjs: option origins has ${String(item)}; use strings or regular expressions`);
-  });
-  return (origin) => patterns.some((matches) => matches(origin));
 }
 
 function baseUrlOption(value: unknown): string | null {

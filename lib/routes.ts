@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SockjsService } from './service';
 import { sendMethodNotAllowed, sendPreflight, sendText } from './http/respond';
-import { originAllowed } from './http/origin';
+import { OriginGate } from './http/origin';
+import { expressProxyTrust, type ProxyTrust } from './internals';
 import { hasUnframedBody } from './http/transfer-encoding';
 import { upgradeContext } from './upgrade';
 import { greeting, iframe, iframeResource, info, notAnUpgrade, type IframeResource } from './static-routes';
@@ -26,8 +27,13 @@ function websocketKind(pathname: string): 'raw' | 'framed' | null {
 export class RouteTable {
   private readonly sessionRoutes: ReadonlyMap<string, SessionRoute>;
   private readonly iframe: IframeResource;
+  private readonly origins: OriginGate;
+  /** The `trust proxy` rule of the app the service was last reached through. */
+  private proxyTrust: ProxyTrust | null = null;
 
   constructor(private readonly service: SockjsService) {
+    const log = service.options.log;
+    this.origins = new OriginGate(service.options.origins, (message) => log('info', message));
     const enabled = service.options.transports;
     const routes = new Map<string, SessionRoute>();
     for (const [name, route] of Object.entries(SESSION_ROUTES)) {
@@ -58,7 +64,7 @@ export class RouteTable {
       else sendMethodNotAllowed(res, 'GET');
       return true;
     }
-    if (service.options.origins !== null && !originAllowed(service.options, req)) {
+    if (this.origins.restricted && !this.origins.admits(req, this.trustOf(req))) {
       if (!this.isOurs(pathname)) return false;
       sendText(res, 403, 'Origin not allowed.');
       return true;
@@ -70,7 +76,9 @@ export class RouteTable {
       return true;
     }
     if (IFRAME_PATH.test(pathname)) {
-      if (method === 'GET' || method === 'HEAD') iframe(this.iframe, req, res);
+      // The frame that runs the iframe transports for whichever page frames it.
+      if (this.origins.refusesAnonymous(req)) sendText(res, 403, 'Origin not allowed.');
+      else if (method === 'GET' || method === 'HEAD') iframe(this.iframe, req, res, this.origins.ownOnly);
       else sendMethodNotAllowed(res, 'GET');
       return true;
     }
@@ -92,6 +100,10 @@ export class RouteTable {
       sendMethodNotAllowed(res, route.allow);
       return true;
     }
+    if (route.needsOrigin && this.origins.refusesAnonymous(req)) {
+      sendText(res, 403, 'Origin not allowed.');
+      return true;
+    }
     upgradeContext(req)?.answerOverHttp();
     handler({ req, res, sessionId: match[2], query, prefix }, service.transports);
     return true;
@@ -108,13 +120,23 @@ export class RouteTable {
     const queryStart = path.indexOf('?');
     const websocket = websocketKind(queryStart === -1 ? path : path.slice(0, queryStart));
     if (websocket === null) return false;
-    if (service.options.origins !== null && !originAllowed(service.options, req)) return false;
+    if (this.origins.restricted && !this.origins.admits(req, this.trustOf(req))) return false;
     return service.websockets.upgradeDirectly(req, socket, head, websocket === 'raw', prefix);
   }
 
   /** Whether the service holds a session with this id (the fast path serves only those). */
   hasSession(sessionId: string): boolean {
     return this.service.sessions.here(sessionId) !== undefined;
+  }
+
+  /**
+   * The app's `trust proxy` rule for a request; requests that reach the service before the
+   * app (the fast path) are judged by the rule of the app the service was reached through.
+   */
+  private trustOf(req: IncomingMessage): ProxyTrust | null {
+    const trust = expressProxyTrust(req);
+    if (trust !== null) this.proxyTrust = trust;
+    return trust ?? this.proxyTrust;
   }
 
   /** Whether a path is one this service answers (for refusing it without saying more). */

@@ -42,9 +42,18 @@ export function iframeResource(sockjsUrl: string): IframeResource {
   return { body, etag: strongEtag(body) };
 }
 
-/** `GET BASE/iframe.html` and versioned variants; 304 on a matching If-None-Match. */
-export function iframe(resource: IframeResource, req: IncomingMessage, res: ServerResponse): void {
+/**
+ * `GET BASE/iframe.html` and versioned variants; 304 on a matching If-None-Match. With
+ * `sameOriginOnly`, browsers may frame it only in a page of the service's own origin.
+ */
+export function iframe(
+  resource: IframeResource,
+  req: IncomingMessage,
+  res: ServerResponse,
+  sameOriginOnly: boolean,
+): void {
   const headers = cacheForYear({ ETag: resource.etag });
+  if (sameOriginOnly) headers['X-Frame-Options'] = 'SAMEORIGIN';
   if (matchesEtag(req.headers['if-none-match'], resource.etag)) {
     res.writeHead(304, headers);
     res.end();

@@ -10,6 +10,8 @@ export function createConformanceServer(overrides: Partial<SockjsOptions> = {}):
   const base: SockjsOptions = {
     sockjsUrl: 'http://localhost/sockjs.js',
     responseLimit: 4096,
+    // The protocol serves every origin, with credentials: the suite checks exactly that.
+    origins: '*',
     ...overrides,
   };
   const echo = (options: SockjsOptions) => {

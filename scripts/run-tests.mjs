@@ -20,6 +20,7 @@ const PUBLIC_ONLY_PASS = [
   'build/spec/fast-path.test.js',
   'build/spec/middleware.test.js',
   'build/spec/compat.test.js',
+  'build/spec/origins.test.js',
   'build/spec/protocol',
   'build/spec/e2e/node-client.test.js',
 ];

@@ -276,13 +276,18 @@ describe('sockjsMiddleware', () => {
 
     it('still reads urlencoded jsonp_send bodies', async () => {
       const path = `${server.url}/echo/000/${randomUUID()}`;
-      assert.equal((await GET(`${path}/jsonp?c=cb`)).body, '/**/cb("o");\r\n');
+      // A page of the service's own origin: its script and form requests carry a Referer.
+      const page = { Referer: `${server.url}/chat.html` };
+      assert.equal((await GET(`${path}/jsonp?c=cb`, { headers: page })).body, '/**/cb("o");\r\n');
       const r = await POST(`${path}/jsonp_send`, {
         body: 'd=' + encodeURIComponent('["a b+c"]'),
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...page },
       });
       assert.equal(r.body, 'ok');
-      assert.equal((await GET(`${path}/jsonp?c=cb`)).body, '/**/cb("a[\\"a b+c\\"]");\r\n');
+      assert.equal(
+        (await GET(`${path}/jsonp?c=cb`, { headers: page })).body,
+        '/**/cb("a[\\"a b+c\\"]");\r\n',
+      );
     });
   });
 

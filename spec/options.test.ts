@@ -14,7 +14,7 @@ describe('options', () => {
     assert.equal(options.maxBodySize, 1024 * 1024);
     assert.equal(options.websocketOptions.maxPayload, 1024 * 1024);
     assert.equal(options.websocketOptions.perMessageDeflate, false);
-    assert.equal(options.origins, null);
+    assert.equal(options.origins.kind, 'own');
     assert.equal(options.maxSessions, Infinity);
     assert.equal(options.maxQueuedBytes, 4 * 1024 * 1024);
     assert.equal(options.highWaterMark, 64 * 1024);
@@ -72,7 +72,7 @@ describe('options', () => {
       [{ sockjsUrl: 'javascript:alert(1)' }, /sockjsUrl must be a string starting with/],
       [{ jsessionid: 'yes' }, /jsessionid must be a boolean, a function \(req, res\) or cookie attributes/],
       [{ jsessionid: { sameSite: 'lax' } }, /jsessionid.sameSite must be "Strict", "Lax" or "None"/],
-      [{ origins: 'https://example.com' }, /origins must be an array/],
+      [{ origins: 'https://example.com' }, /origins must be '\*', 'same-origin', an array/],
       [{ origins: [42] }, /origins has 42/],
       [{ maxSessions: -1 }, /maxSessions must be a positive integer/],
       [{ maxQueuedBytes: 0 }, /maxQueuedBytes must be a positive integer/],
@@ -99,17 +99,48 @@ describe('options', () => {
     const req = {} as never;
     const listed = normalizeOptions({
       origins: ['https://app.example.com', 'https://*.example.org', /^http:\/\/localhost:\d+$/],
-    }).origins;
-    assert.ok(listed);
-    assert.equal(listed('https://app.example.com', req), true);
-    assert.equal(listed('https://APP.example.com', req), true);
-    assert.equal(listed('https://evil.example.com', req), false);
-    assert.equal(listed('https://a.example.org', req), true);
-    assert.equal(listed('https://example.org.evil.net', req), false);
-    assert.equal(listed('http://localhost:3000', req), true);
-    assert.equal(listed('null', req), false);
+    }).origins.allows;
+    assert.equal(listed('https://app.example.com', req, null), true);
+    assert.equal(listed('https://APP.example.com', req, null), true);
+    assert.equal(listed('https://evil.example.com', req, null), false);
+    assert.equal(listed('https://a.example.org', req, null), true);
+    assert.equal(listed('https://example.org.evil.net', req, null), false);
+    assert.equal(listed('http://localhost:3000', req, null), true);
+    assert.equal(listed('null', req, null), false);
     const byFunction = normalizeOptions({ origins: (origin) => origin.endsWith('.test') }).origins;
-    assert.equal(byFunction?.('http://a.test', req), true);
+    assert.equal(byFunction.allows('http://a.test', req, null), true);
+    assert.equal(byFunction.allows('http://a.example', req, null), false);
+  });
+
+  it('lets the literal origin null in only when a list names it or a rule says so', () => {
+    const req = {} as never;
+    for (const origins of [['*://*'], ['n*'], ['*l'], ['https://*.example.com']]) {
+      assert.equal(normalizeOptions({ origins }).origins.allows('null', req, null), false, String(origins));
+    }
+    assert.equal(normalizeOptions({ origins: ['null'] }).origins.allows('null', req, null), true);
+    assert.equal(normalizeOptions({ origins: [/^null$/] }).origins.allows('null', req, null), true);
+    assert.equal(
+      normalizeOptions({ origins: (origin) => origin === 'null' }).origins.allows('null', req, null),
+      true,
+    );
+  });
+
+  it("takes '*' and 'same-origin' as the whole option or in a list", () => {
+    assert.equal(normalizeOptions({ origins: '*' }).origins.kind, 'every');
+    assert.equal(normalizeOptions({ origins: ['https://a.example', '*'] }).origins.kind, 'every');
+    assert.equal(normalizeOptions({ origins: 'same-origin' }).origins.kind, 'own');
+    const req = { headers: { host: 'app.example:8080' }, socket: {} } as never;
+    const mixed = normalizeOptions({ origins: ['same-origin', 'https://b.example'] }).origins;
+    assert.equal(mixed.allows('http://app.example:8080', req, null), true);
+    assert.equal(mixed.allows('https://b.example', req, null), true);
+    assert.equal(mixed.allows('http://app.example:8081', req, null), false);
+    assert.throws(() => normalizeOptions({ origins: 'every' as never }), /origins must be/);
+  });
+
+  it('counts only true from an origins function: a promise is no yes', () => {
+    const req = {} as never;
+    const sloppy = normalizeOptions({ origins: (async () => true) as never }).origins;
+    assert.equal(sloppy.allows('https://a.example', req, null), false);
   });
 
   it('lets websocketOptions override maxPayload and compression', () => {

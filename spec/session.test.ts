@@ -257,7 +257,10 @@ describe('send requests', () => {
     }
     const big = await POST(`${path}/xhr_send`, { body: JSON.stringify(['x'.repeat(2000)]) });
     assert.equal(big.status, 413);
-    const jsonpBig = await POST(`${path}/jsonp_send`, { body: 'd=' + 'x'.repeat(2000) });
+    const jsonpBig = await POST(`${path}/jsonp_send`, {
+      body: 'd=' + 'x'.repeat(2000),
+      headers: fromPage(path),
+    });
     assert.equal(jsonpBig.status, 413);
     assert.deepEqual(messages, []);
     assert.equal((await POST(`${path}/xhr_send`, { body: '["fine"]' })).status, 204);
@@ -266,23 +269,28 @@ describe('send requests', () => {
 
   it('take the raw JSON array or a d= form on jsonp_send', async () => {
     const path = `${base}/000/${randomUUID()}`;
-    await GET(`${path}/jsonp?c=x`);
+    await GET(`${path}/jsonp?c=x`, { headers: fromPage(path) });
     messages.length = 0;
     const form = await POST(`${path}/jsonp_send`, {
       body: 'd=%5B%22abc%22%5D',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...fromPage(path) },
     });
     assert.equal(form.body, 'ok');
     const raw = await POST(`${path}/jsonp_send`, {
       body: '["%61bc"]',
-      headers: { 'Content-Type': 'text/plain' },
+      headers: { 'Content-Type': 'text/plain', ...fromPage(path) },
     });
     assert.equal(raw.body, 'ok');
     const noD = await POST(`${path}/jsonp_send`, {
       body: 'e=1',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...fromPage(path) },
     });
     assert.deepEqual([noD.status, noD.body], [500, 'Payload expected.']);
     assert.deepEqual(messages, ['abc', '%61bc']);
   });
 });
+
+/** What a browser sends with a script or form request from a page of the service's origin. */
+function fromPage(url: string): Record<string, string> {
+  return { Referer: `${new URL(url).origin}/chat.html` };
+}

@@ -135,7 +135,9 @@ export class SockjsServer extends EventEmitter {
 /** The prefix and the service options of compatible options, with sockjs-node's log default. */
 function normalizeCompat(options: CompatServerOptions): { prefix: string; options: NormalizedOptions } {
   const { prefix, service } = splitCompatOptions(options);
-  return { prefix, options: normalizeOptions(service, printLine) };
+  // sockjs-node served every origin; so does its API here unless `origins` says otherwise.
+  const withOrigins = service.origins === undefined ? { ...service, origins: '*' as const } : service;
+  return { prefix, options: normalizeOptions(withOrigins, printLine) };
 }
 
 /** sockjs-node's `createServer(options)`. */

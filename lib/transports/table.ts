@@ -20,6 +20,11 @@ export interface SessionRoute {
   readonly allow: string;
   /** Served when any of these transports is enabled. */
   readonly neededBy: readonly TransportName[];
+  /**
+   * Loaded by a script tag or a frame, or sent by a form: a page can strip such a request
+   * of both Origin and Referer, so while origins are restricted it must carry one.
+   */
+  readonly needsOrigin: boolean;
 }
 
 /**
@@ -49,20 +54,38 @@ export const SESSION_ROUTES: Readonly<Record<string, SessionRoute>> = {
     methods: { POST: receiving(xhrPollingFormat), OPTIONS: POST_PREFLIGHT },
     allow: 'OPTIONS, POST',
     neededBy: ['xhr-polling'],
+    needsOrigin: false,
   },
   xhr_streaming: {
     methods: { POST: receiving(xhrStreamingFormat), OPTIONS: POST_PREFLIGHT },
     allow: 'OPTIONS, POST',
     neededBy: ['xhr-streaming'],
+    needsOrigin: false,
   },
   xhr_send: {
     methods: { POST: xhrSend, OPTIONS: POST_PREFLIGHT },
     allow: 'OPTIONS, POST',
     // iframe-eventsource and iframe-htmlfile send with XHR from inside the iframe.
     neededBy: ['xhr-polling', 'xhr-streaming', 'eventsource', 'htmlfile'],
+    needsOrigin: false,
   },
-  eventsource: { methods: { GET: receiving(eventsourceFormat) }, allow: 'GET', neededBy: ['eventsource'] },
-  htmlfile: { methods: { GET: receiving(htmlfileFormat) }, allow: 'GET', neededBy: ['htmlfile'] },
-  jsonp: { methods: { GET: receiving(jsonpFormat) }, allow: 'GET', neededBy: ['jsonp-polling'] },
-  jsonp_send: { methods: { POST: jsonpSend }, allow: 'POST', neededBy: ['jsonp-polling'] },
+  eventsource: {
+    methods: { GET: receiving(eventsourceFormat) },
+    allow: 'GET',
+    neededBy: ['eventsource'],
+    needsOrigin: false,
+  },
+  htmlfile: {
+    methods: { GET: receiving(htmlfileFormat) },
+    allow: 'GET',
+    neededBy: ['htmlfile'],
+    needsOrigin: true,
+  },
+  jsonp: {
+    methods: { GET: receiving(jsonpFormat) },
+    allow: 'GET',
+    neededBy: ['jsonp-polling'],
+    needsOrigin: true,
+  },
+  jsonp_send: { methods: { POST: jsonpSend }, allow: 'POST', neededBy: ['jsonp-polling'], needsOrigin: true },
 };

@@ -104,12 +104,16 @@ async function startBed(): Promise<Bed> {
     // At the root, with the default maxBodySize (1 MiB): what it does not answer goes on.
     root: make({ disconnectDelay: FUZZ_DISCONNECT_MS, bodyTimeout: 300, websocket: false, log }, echo),
     // Heartbeats every 10 ms and 64-byte responses: every receiving request ends by itself soon.
+    // Its clients poll jsonp with neither Origin nor Referer, allowed only under origins: '*'.
     flow: make(
-      { heartbeatDelay: 10, responseLimit: 64, disconnectDelay: FLOW_DISCONNECT_MS, log },
+      { heartbeatDelay: 10, responseLimit: 64, disconnectDelay: FLOW_DISCONNECT_MS, origins: '*', log },
       recordAndEcho,
     ),
     // No heartbeats: a receiving request stays attached until the test aborts it.
-    abort: make({ heartbeatDelay: 60_000, disconnectDelay: FLOW_DISCONNECT_MS, log }, recordAndEcho),
+    abort: make(
+      { heartbeatDelay: 60_000, disconnectDelay: FLOW_DISCONNECT_MS, origins: '*', log },
+      recordAndEcho,
+    ),
   };
 
   const app = express();

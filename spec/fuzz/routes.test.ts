@@ -94,6 +94,35 @@ function surelyForeign(r: FuzzRequest): boolean {
   });
 }
 
+/** The origins a request names: its Origin values, or with none, its Referers' origins. */
+function namedOrigins(r: FuzzRequest): string[] {
+  const origins = headerValues(r, 'origin');
+  if (origins.length > 0) return origins;
+  return headerValues(r, 'referer').map((referer) => {
+    try {
+      return new URL(referer).origin;
+    } catch {
+      return 'unparsable';
+    }
+  });
+}
+
+/**
+ * Every origin the request names is surely not the host it was sent to, so a service with
+ * the default `origins` (same-origin) refuses it.
+ */
+function surelyNotItsOwn(r: FuzzRequest): boolean {
+  const hosts = headerValues(r, 'host').map((host) => host.toLowerCase());
+  const named = namedOrigins(r);
+  return (
+    named.length > 0 &&
+    named.every((origin) => !hosts.some((host) => host === '' || origin.toLowerCase().includes(host)))
+  );
+}
+
+/** Services of the bed that keep the default `origins`, by path prefix. */
+const SAME_ORIGIN_SERVICES = ['/echo/', '/close/', '/parsed/'];
+
 const COOKIE =
   /^JSESSIONID=[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*; path=\/(; SameSite=(Strict|Lax|None))?(; Secure)?(; HttpOnly)?$/;
 
@@ -113,6 +142,12 @@ function checkAnswer(r: FuzzRequest, response: ParsedResponse): void {
     surelyForeign(r)
   ) {
     assert.ok(status !== 101 && (status < 200 || status >= 300), `a foreign origin was served: ${status}`);
+  }
+  const lower = path.toLowerCase();
+  if (SAME_ORIGIN_SERVICES.some((prefix) => lower.startsWith(prefix) && lower.length > prefix.length)) {
+    if (surelyNotItsOwn(r)) {
+      assert.ok(status !== 101 && (status < 200 || status >= 300), `another origin was served: ${status}`);
+    }
   }
   for (const cookie of response.cookies) {
     if (!cookie.startsWith('JSESSIONID=')) continue;

@@ -3,7 +3,10 @@
  * balancer, and the small checks every balancer spec makes.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
 import { findBinary } from '../../scripts/cluster/processes';
+import { GET } from './http';
 import {
   SockJS,
   within,
@@ -272,4 +275,43 @@ export function median(values: readonly number[]): number {
 /** Closes every client, ignoring those already closed. */
 export async function closeAll(clients: readonly ChatClient[]): Promise<void> {
   await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+}
+
+/** The status a WebSocket handshake gets when a page of `origin` opens `url`. */
+function handshakeStatus(url: string, origin: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), { origin });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (req, res) => {
+      res.resume();
+      req.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    ws.once('error', reject);
+  });
+}
+
+/**
+ * The demo's default origin rule seen through a balancer at `url`: a page served through
+ * it is the service's own origin (on info, the WebSocket handshake and a jsonp poll), a
+ * foreign page gets 403, and so does a jsonp poll that carries neither Origin nor Referer.
+ */
+export async function assertOwnOriginOnly(url: string): Promise<void> {
+  const own = new URL(url).origin;
+  const foreign = 'https://evil.example';
+  const info = await GET(`${url}/chat/info`, { headers: { Origin: own } });
+  assert.equal(info.status, 200, `info from ${own}`);
+  assert.equal(info.headers['access-control-allow-origin'], own);
+  const refused = await GET(`${url}/chat/info`, { headers: { Origin: foreign } });
+  assert.deepEqual([refused.status, refused.body], [403, 'Origin not allowed.']);
+  assert.equal(await handshakeStatus(`${url}/chat/websocket`, own), 101);
+  assert.equal(await handshakeStatus(`${url}/chat/websocket`, foreign), 403);
+  const session = `${url}/chat/000/${randomUUID()}`;
+  const poll = await GET(`${session}/jsonp?c=cb`, { headers: { Referer: `${own}/` } });
+  assert.deepEqual([poll.status, poll.body], [200, '/**/cb("o");\r\n']);
+  const hidden = await GET(`${url}/chat/000/${randomUUID()}/jsonp?c=cb`);
+  assert.equal(hidden.status, 403, 'a jsonp poll with neither Origin nor Referer');
 }

@@ -21,6 +21,7 @@ import {
   HEARTBEAT_MS,
   NODE_TRANSPORTS,
   assertOwnMessages,
+  assertOwnOriginOnly,
   closeAll,
   everyTransport,
   median,
@@ -115,6 +116,11 @@ describe('HAProxy, sticky (docs/deployment.md)', { skip: haproxy.skip }, () => {
       assertOwnMessages(client, await client.say('after a pause', 2));
     }
     await closeAll(opened);
+  });
+
+  it("serves pages of its own origin through either configuration, and refuses other pages' origins", async () => {
+    await assertOwnOriginOnly(balancer!.url);
+    await assertOwnOriginOnly(byCookie!.url);
   });
 
   it('by JSESSIONID: routes every request of a session by the cookie', async () => {

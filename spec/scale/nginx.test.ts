@@ -20,6 +20,7 @@ import {
   HEARTBEAT_MS,
   NODE_TRANSPORTS,
   assertOwnMessages,
+  assertOwnOriginOnly,
   closeAll,
   everyTransport,
   median,
@@ -62,6 +63,10 @@ describe('nginx, sticky by URL (docs/deployment.md)', { skip: nginx.skip }, () =
     await balancer?.child.kill();
     await Promise.all(instances.map((instance) => instance.child.kill()));
     dir?.remove();
+  });
+
+  it("serves pages of its own origin through nginx, and refuses other pages' origins", async () => {
+    await assertOwnOriginOnly(balancer!.url);
   });
 
   it('keeps each session on one process, on every transport, and loses no message', async () => {

@@ -22,6 +22,7 @@ import {
   DISCONNECT_MS,
   HEARTBEAT_MS,
   assertOwnMessages,
+  assertOwnOriginOnly,
   closeAll,
   everyTransport,
   median,
@@ -94,6 +95,10 @@ describe(
       await Promise.all(instances.map((instance) => instance.child.kill()));
       await redis?.child.kill();
       dir?.remove();
+    });
+
+    it("serves pages of its own origin from any process, and refuses other pages' origins", async () => {
+      await assertOwnOriginOnly(balancer!.url);
     });
 
     it('serves every request of a session from any process, on every transport, and loses no message', async () => {
