@@ -2,6 +2,7 @@
  * SockJS frames, server to client, and the decoding of what clients send.
  * See PROTOCOL.md section 3.
  */
+import { hasMessagesOutline } from './message-outline';
 import { plainSingleMessage } from './plain-frames';
 
 export const OPEN_FRAME = 'o';
@@ -45,6 +46,8 @@ export const INTERRUPTED_FRAME = closeFrame(1002, 'Connection interrupted');
  * Returns null when it is anything else, so callers can answer with their own error.
  */
 export function decodeMessages(payload: string, allowSingleString: boolean): string[] | null {
+  // Only a flat payload reaches JSON.parse: nesting is refused before it costs anything.
+  if (!hasMessagesOutline(payload, allowSingleString)) return null;
   let value: unknown;
   try {
     value = JSON.parse(payload);

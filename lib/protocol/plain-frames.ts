@@ -15,7 +15,7 @@ function special(c: number): boolean {
 }
 
 /** True when every byte in `data[start, end)` is plain ASCII: printable, not `"` or `\`. */
-function plainAscii(data: Buffer, start: number, end: number): boolean {
+export function plainAscii(data: Buffer, start: number, end: number): boolean {
   let i = start;
   if (end - start >= WORD_SCAN_MIN) {
     while ((data.byteOffset + i) & 3) {

@@ -2,6 +2,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { SessionRequest, TransportContext } from './session-request';
 import { readBody } from '../http/body';
 import { NO_CACHE, cors } from '../http/headers';
+import { answerRefusedBody } from '../http/refused-body';
 import { TEXT_PLAIN, sendText } from '../http/respond';
 import { decodeMessageBytes, decodeMessages } from '../protocol/frames';
 
@@ -32,9 +33,9 @@ function receiveMessages(
         res.destroy();
         return;
       }
-      // The rest of the body is not read: the connection cannot carry another request.
-      headers['Connection'] = 'close';
-      sendText(res, error.status, error.answer, headers);
+      // The connection cannot carry another request; the rest of the body is read and
+      // dropped first, or the client may never see the answer.
+      answerRefusedBody(req, res, error.status, error.answer, headers);
       context.log('info', `send request for a session refused: ${error.message}`);
       return;
     }
