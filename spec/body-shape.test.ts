@@ -55,10 +55,13 @@ describe('nested client payloads', () => {
     ['xhr_send', '/parsed', (body) => body, { 'Content-Type': 'text/plain' }],
   ];
 
-  for (const [transport, prefix, encode, headers] of SENDS) {
+  for (const [transport, prefix, encode, formHeaders] of SENDS) {
+    let headers = formHeaders;
     const what = `${transport} (${prefix}, ${headers['Content-Type'] ?? 'no type'})`;
     it(`${what} answers 500 Broken JSON encoding. and the session goes on`, async () => {
       const path = await openSession(prefix);
+      // jsonp_send is a form post: a page of the service's origin names itself in Referer.
+      headers = { ...headers, Referer: `${new URL(path).origin}/chat.html` };
       for (const [name, body] of NESTED) {
         const r = await POST(`${path}/${transport}`, { body: encode(body), headers });
         assert.deepEqual([r.status, r.body], [500, 'Broken JSON encoding.'], name);

@@ -34,7 +34,8 @@ async function sendThenRead(
   socket.on('error', (error: NodeJS.ErrnoException) => (failure ??= error.code ?? error.message));
   const closed = new Promise((resolve) => socket.on('close', resolve));
   const framing = chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${BODY}`;
-  socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\n${framing}\r\n\r\n`);
+  // A page of the service's own origin (jsonp_send is a form post, which names its page).
+  socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nReferer: http://x/chat.html\r\n${framing}\r\n\r\n`);
   const chunk = chunked
     ? Buffer.concat([Buffer.from(`${CHUNK.length.toString(16)}\r\n`), CHUNK, Buffer.from('\r\n')])
     : CHUNK;
