@@ -38,7 +38,7 @@ export function receive(request: SessionRequest, context: TransportContext, form
 
 /** The request's session, opened here; null after answering 503. */
 function openHere(request: SessionRequest, context: TransportContext): Session | null {
-  const session = context.sessions.open(request.sessionId, request.prefix);
+  const session = context.sessions.open(request.sessionId, request.prefix, request.req);
   if (typeof session !== 'string') return session;
   sendRefusal(request.res, session);
   return null;
