@@ -112,9 +112,13 @@ export class RouteTable {
     return service.websockets.upgradeDirectly(req, socket, head, websocket === 'raw', prefix);
   }
 
-  /** Whether the service holds a session with this id (the fast path serves only those). */
-  hasSession(sessionId: string): boolean {
-    return this.service.sessions.here(sessionId) !== undefined;
+  /**
+   * Whether the service holds this session and opened it at `base`, written the same way:
+   * the app's router sent that spelling here, and might not send another (the fast path
+   * serves only these).
+   */
+  holdsAt(sessionId: string, base: string): boolean {
+    return this.service.sessions.here(sessionId)?.connection.prefix === base;
   }
 
   /** Whether a path is one this service answers (for refusing it without saying more). */
