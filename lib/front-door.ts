@@ -34,7 +34,8 @@ export class FrontDoor {
 
   /**
    * Serves a follow-up request of a session this process holds, at the base URL the session
-   * was opened at; false (untouched) for any other, which then goes through the app.
+   * was opened at (and from its address, when bound); false (untouched) for any other, which
+   * then goes through the app.
    */
   serveHeldSession(
     req: IncomingMessage,
@@ -43,7 +44,7 @@ export class FrontDoor {
     base: string,
     sessionId: string,
   ): boolean {
-    return this.routes.holdsAt(sessionId, base) && this.routes.handle(req, res, path, base);
+    return this.routes.holdsFor(req, sessionId, base) && this.routes.handle(req, res, path, base);
   }
 
   /** A websocket upgrade straight to the handshake, when nothing needs an HTTP answer. */

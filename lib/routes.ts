@@ -114,11 +114,15 @@ export class RouteTable {
 
   /**
    * Whether the service holds this session and opened it at `base`, written the same way:
-   * the app's router sent that spelling here, and might not send another (the fast path
-   * serves only these).
+   * the app's router sent that spelling here, and might not send another; and, with
+   * `bindSessionToAddress`, whether `req` comes from the session's address. The fast path
+   * serves only these: any other request goes through the app, as for an unknown session.
    */
-  holdsAt(sessionId: string, base: string): boolean {
-    return this.service.sessions.here(sessionId)?.connection.prefix === base;
+  holdsFor(req: IncomingMessage, sessionId: string, base: string): boolean {
+    const session = this.service.sessions.here(sessionId);
+    if (session === undefined || session.connection.prefix !== base) return false;
+    const addresses = this.service.addresses;
+    return addresses === null || addresses.admits(session, req);
   }
 
   /** Whether a path is one this service answers (for refusing it without saying more). */
