@@ -32,7 +32,11 @@ export class FrontDoor {
     return false;
   }
 
-  /** Serves a follow-up request of a session this process holds; false (untouched) for any other. */
+  /**
+   * Serves a follow-up request of a session this process holds, at the base URL the session
+   * was opened at (and from its address, when bound); false (untouched) for any other, which
+   * then goes through the app.
+   */
   serveHeldSession(
     req: IncomingMessage,
     res: ServerResponse,
@@ -40,7 +44,7 @@ export class FrontDoor {
     base: string,
     sessionId: string,
   ): boolean {
-    return this.routes.hasSession(sessionId) && this.routes.handle(req, res, path, base);
+    return this.routes.holdsFor(req, sessionId, base) && this.routes.handle(req, res, path, base);
   }
 
   /** A websocket upgrade straight to the handshake, when nothing needs an HTTP answer. */

@@ -4,7 +4,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { normalizeOptions, type SockjsOptions } from './options';
 import type { SockjsService, ServiceStats } from './service';
 import { FrontDoor } from './front-door';
-import { registerFastPath } from './fast-path';
+import { FastPathSessions } from './fast-path';
 import { releaseRouting } from './internals';
 import { mountPath, pathBelow } from './http/mount';
 import type { Connection } from './session/connection';
@@ -69,10 +69,9 @@ export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
   Object.defineProperty(router, 'stats', { value: () => service.stats() });
   Object.defineProperty(router, 'close', { value: (graceMs?: number) => service.close(graceMs) });
 
-  const fastPath = normalized.fastPath;
+  if (normalized.fastPath) service.registry.watch(new FastPathSessions(door, normalized.log));
   router.use(function sockjsHandler(req: Request, res: Response, next: NextFunction): void {
     const prefix = mountPath(req);
-    if (fastPath) registerFastPath(req, prefix, door);
     // Under its own prefix every path is the service's; mounted at the root, it lets the
     // rest of the app answer what is not SockJS.
     const path = pathBelow(req, prefix);

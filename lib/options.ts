@@ -121,6 +121,15 @@ export interface SockjsOptions {
    */
   fastPath?: boolean;
   /**
+   * Serve the HTTP requests of a session only from the client address of the request that
+   * opened it, as the app reads it (`req.ip`, which follows Express's `trust proxy`);
+   * requests from any other get the unknown session's 404. Clients that change address
+   * (mobile networks) lose their session and reconnect. WebSocket sessions live and die with
+   * their socket, so they need none.
+   * @default false
+   */
+  bindSessionToAddress?: boolean;
+  /**
    * Milliseconds a send request's body may stall before the request gets 408.
    * @default 10000
    */
@@ -169,6 +178,8 @@ export interface SockjsOptions {
   /** @deprecated alias of `baseUrl` */
   base_url?: string;
 
+  /** @deprecated alias of `bindSessionToAddress`; use the camelCase name */
+  bind_session_to_address?: boolean;
   /** @deprecated alias of `sockjsUrl` */
   sockjs_url?: string;
   /** @deprecated alias of `responseLimit` */
@@ -202,6 +213,7 @@ export interface NormalizedOptions {
   readonly highWaterMark: number;
   readonly bodyTimeout: number;
   readonly fastPath: boolean;
+  readonly bindSessionToAddress: boolean;
   /** null: info carries no base_url. */
   readonly baseUrl: string | null;
   readonly transports: ReadonlySet<TransportName>;
@@ -222,6 +234,7 @@ const ALIASES = [
   ['disableCors', 'disable_cors'],
   ['maxBodySize', 'max_body_size'],
   ['baseUrl', 'base_url'],
+  ['bindSessionToAddress', 'bind_session_to_address'],
 ] as const;
 
 type Readable = Record<string, unknown>;
@@ -278,6 +291,7 @@ export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunc
     disableCors: undefined,
     maxBodySize: undefined,
     baseUrl: undefined,
+    bindSessionToAddress: undefined,
   };
   for (const [name, alias] of ALIASES) values[name] = pick(options, name, alias);
 
@@ -325,6 +339,7 @@ export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunc
     highWaterMark: positiveInteger('highWaterMark', options.highWaterMark, 64 * 1024),
     bodyTimeout: positiveInteger('bodyTimeout', options.bodyTimeout, 10_000),
     fastPath: booleanOption('fastPath', options.fastPath, false),
+    bindSessionToAddress: booleanOption('bindSessionToAddress', values.bindSessionToAddress, false),
     baseUrl: baseUrlOption(values.baseUrl),
     transports,
     disableCors: booleanOption('disableCors', values.disableCors, false),

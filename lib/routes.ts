@@ -124,9 +124,17 @@ export class RouteTable {
     return service.websockets.upgradeDirectly(req, socket, head, websocket === 'raw', prefix);
   }
 
-  /** Whether the service holds a session with this id (the fast path serves only those). */
-  hasSession(sessionId: string): boolean {
-    return this.service.sessions.here(sessionId) !== undefined;
+  /**
+   * Whether the service holds this session and opened it at `base`, written the same way:
+   * the app's router sent that spelling here, and might not send another; and, with
+   * `bindSessionToAddress`, whether `req` comes from the session's address. The fast path
+   * serves only these: any other request goes through the app, as for an unknown session.
+   */
+  holdsFor(req: IncomingMessage, sessionId: string, base: string): boolean {
+    const session = this.service.sessions.here(sessionId);
+    if (session === undefined || session.connection.prefix !== base) return false;
+    const addresses = this.service.addresses;
+    return addresses === null || addresses.admits(session, req);
   }
 
   /**

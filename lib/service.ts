@@ -5,6 +5,7 @@ import type { ConnectionProtocol } from './transports/receiver';
 import type { TransportContext } from './transports/session-request';
 import { SessionRegistry } from './session/registry';
 import { SessionLookup } from './session/lookup';
+import { SessionAddresses } from './session/address-binding';
 import { WebsocketEndpoint } from './websocket/endpoint';
 import { setJsessionid } from './http/cookie';
 import { StallWatch } from './http/body';
@@ -32,6 +33,8 @@ export class SockjsService {
   readonly registry: SessionRegistry;
   readonly sessions: SessionLookup;
   readonly websockets: WebsocketEndpoint;
+  /** The client address of each HTTP session, with `bindSessionToAddress`; else null. */
+  readonly addresses: SessionAddresses | null;
   /** Everything the HTTP transports may use. */
   readonly transports: TransportContext;
   /** Set by close(): resolves when every session is gone. */
@@ -44,6 +47,8 @@ export class SockjsService {
   ) {
     this.registry = new SessionRegistry(options, (connection) => emitter.emit('connection', connection));
     this.sessions = new SessionLookup(this.registry);
+    this.addresses = options.bindSessionToAddress ? new SessionAddresses() : null;
+    if (this.addresses !== null) this.registry.watch(this.addresses);
     const setCookie =
       options.jsessionid === false
         ? doNothing
@@ -51,6 +56,7 @@ export class SockjsService {
     this.websockets = new WebsocketEndpoint(options, this.registry, setCookie);
     this.transports = Object.freeze({
       sessions: this.sessions,
+      addresses: this.addresses,
       responseLimit: options.responseLimit,
       disableCors: options.disableCors,
       maxBodySize: options.maxBodySize,

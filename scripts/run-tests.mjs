@@ -18,6 +18,7 @@ const PUBLIC_ONLY_PASS = [
   'build/spec/shutdown.test.js',
   'build/spec/session.test.js',
   'build/spec/fast-path.test.js',
+  'build/spec/address-binding.test.js',
   'build/spec/middleware.test.js',
   'build/spec/compat.test.js',
   'build/spec/origins.test.js',

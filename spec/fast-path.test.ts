@@ -1,16 +1,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { sockjsMiddleware, type SockjsOptions } from '../lib/index';
+import { sockjsMiddleware, type Connection, type SockjsOptions, type SockjsRouter } from '../lib/index';
 import { TRICKS_IN_USE } from '../lib/internals';
-import { listen, type TestServer } from './helpers/server';
-import { POST, stream } from './helpers/http';
+import { MAX_FAST_PATH_BASES } from '../lib/fast-path';
+import { listen, until, type TestServer } from './helpers/server';
+import { POST, fireAndHold, request, stream, type RawConnection } from './helpers/http';
+import { fastPathBaseCount, heldSessionCount } from './helpers/internals';
 
 interface Setup {
   server: TestServer;
   seen: string[];
+  service: SockjsRouter;
 }
 
 /** An app whose middleware records every request it sees and refuses requests without a token. */
@@ -28,10 +31,15 @@ async function setup(
   const service = sockjsMiddleware(options);
   service.on('connection', (conn) => conn.on('data', (message: string) => conn.write(message)));
   mount(app, service);
-  return { server: await listen(createServer(app)), seen };
+  return { server: await listen(createServer(app)), seen, service };
 }
 
 const token = { 'X-Token': 'letmein' };
+
+/** A service mounted per tenant: every tenant is a base URL of its own. */
+const perTenant = (app: express.Express, service: express.Router): void => {
+  app.use('/t/:tenant', service);
+};
 
 /**
  * The fast path finds a request's server through Node's undocumented `socket.server`
@@ -120,6 +128,171 @@ describe('fastPath', () => {
       assert.equal((await POST(`${path}/xhr_send`, { body: '["x"]', headers: token })).status, 204);
       assert.equal(s.seen.length, 3);
     } finally {
+      await s.server.close();
+    }
+  });
+});
+
+/** Sends `count` requests, `width` at a time, over kept-alive connections. */
+async function manyRequests(
+  count: number,
+  width: number,
+  send: (index: number, agent: Agent) => Promise<void>,
+) {
+  const agent = new Agent({ keepAlive: true, maxSockets: width });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) await send(next++, agent);
+  };
+  try {
+    await Promise.all(Array.from({ length: width }, worker));
+  } finally {
+    agent.destroy();
+  }
+}
+
+describe('fastPath base URLs', () => {
+  it('are put on the fast path by no request that opens no session', async () => {
+    const s = await setup({ fastPath: true, disconnectDelay: 60_000 }, perTenant);
+    try {
+      // One session open, so that the fast path is in place for the server.
+      const held = `${s.server.url}/t/held/000/${randomUUID()}`;
+      assert.equal((await POST(`${held}/xhr`, { headers: token })).body, 'o\n');
+      const before = FAST ? 1 : 0;
+      assert.equal(fastPathBaseCount(s.server.server), before);
+      const kinds: [string, string, Record<string, string>, number][] = [
+        ['GET', '/info', token, 200],
+        ['GET', '', token, 200],
+        ['GET', '/iframe.html', { ...token, Referer: `${s.server.url}/` }, 200],
+        ['GET', '/no/such/url', token, 404],
+        ['POST', `/000/${randomUUID()}/xhr_send`, token, 404],
+        // Refused by the app's middleware: no session opens.
+        ['POST', `/000/${randomUUID()}/xhr`, {}, 401],
+      ];
+      await manyRequests(20_000, 16, async (index, agent) => {
+        const [method, below, headers, status] = kinds[index % kinds.length];
+        const r = await request(method, `${s.server.url}/t/tenant-${index}${below}`, { headers, agent });
+        assert.equal(r.status, status, `${method} ${below}`);
+      });
+      assert.equal(fastPathBaseCount(s.server.server), before);
+    } finally {
+      await s.service.close();
+      await s.server.close();
+    }
+  });
+
+  it('stay while a session opened there lives, and go with the last one', async () => {
+    const s = await setup({ fastPath: true, disconnectDelay: 200 }, perTenant);
+    const connections: Connection[] = [];
+    s.service.on('connection', (conn) => connections.push(conn));
+    const polls: RawConnection[] = [];
+    const tenants = 30;
+    try {
+      for (let tenant = 0; tenant < tenants; tenant++) {
+        for (let session = 0; session < 2; session++) {
+          const path = `${s.server.url}/t/tenant-${tenant}/000/${randomUUID()}`;
+          assert.equal((await POST(`${path}/xhr`, { headers: token })).body, 'o\n');
+          // A poll waiting for messages keeps the session alive.
+          polls.push(await fireAndHold('POST', `${path}/xhr`, { headers: followUp }));
+        }
+      }
+      await until(() => connections.length === 2 * tenants, 4000, 'every connection announced');
+      assert.equal(fastPathBaseCount(s.server.server), FAST ? tenants : 0);
+
+      // One session of each tenant closes: the other keeps its base.
+      const closed = new Set<string>();
+      for (const conn of connections) {
+        if (closed.has(conn.prefix)) continue;
+        closed.add(conn.prefix);
+        conn.close();
+      }
+      await until(() => heldSessionCount(s.service) === tenants, 4000, 'the closed sessions forgotten');
+      assert.equal(fastPathBaseCount(s.server.server), FAST ? tenants : 0);
+
+      for (const conn of connections) conn.close();
+      await until(() => heldSessionCount(s.service) === 0, 4000, 'every session forgotten');
+      assert.equal(fastPathBaseCount(s.server.server), 0);
+    } finally {
+      for (const poll of polls) poll.close();
+      await s.service.close();
+      await s.server.close();
+    }
+  });
+
+  it(`are at most ${MAX_FAST_PATH_BASES}; sessions at others work through the app`, async () => {
+    const lines: string[] = [];
+    const s = await setup(
+      { fastPath: true, disconnectDelay: 60_000, log: (_severity, line) => lines.push(line) },
+      perTenant,
+    );
+    try {
+      const bases = MAX_FAST_PATH_BASES + 8;
+      await manyRequests(bases, 8, async (index, agent) => {
+        const r = await POST(`${s.server.url}/t/b-${index}/000/s-${index}/xhr`, { headers: token, agent });
+        assert.equal(r.body, 'o\n');
+      });
+      assert.equal(heldSessionCount(s.service), bases);
+      assert.equal(fastPathBaseCount(s.server.server), FAST ? MAX_FAST_PATH_BASES : 0);
+      if (FAST) assert.equal(lines.filter((line) => line.startsWith('fast path:')).length, 1);
+
+      // Which bases took the places depends on the order the requests arrived in.
+      s.seen.length = 0;
+      let throughApp = 0;
+      for (let index = 0; index < bases; index++) {
+        const path = `${s.server.url}/t/b-${index}/000/s-${index}`;
+        const send = await POST(`${path}/xhr_send`, { body: '["x"]' });
+        if (send.status === 401) {
+          throughApp++;
+          assert.equal((await POST(`${path}/xhr_send`, { body: '["x"]', headers: token })).status, 204);
+        } else {
+          assert.equal(send.status, 204);
+        }
+        assert.equal((await POST(`${path}/xhr`, { headers: token })).body, 'a["x"]\n');
+      }
+      assert.equal(throughApp, FAST ? bases - MAX_FAST_PATH_BASES : bases);
+
+      await s.service.close();
+      assert.equal(fastPathBaseCount(s.server.server), 0);
+    } finally {
+      await s.service.close();
+      await s.server.close();
+    }
+  });
+
+  it('count the spellings of one base once, and serve a session only at its own', async () => {
+    const s = await setup({ fastPath: true }, perTenant);
+    try {
+      // The same tenant to the router: `J`, and `J` percent-escaped in either case.
+      const sessions = ['/t/J', '/t/%4a', '/t/%4A'].map((base) => ({ base, id: randomUUID() }));
+      for (const { base, id } of sessions) {
+        assert.equal((await POST(`${s.server.url}${base}/000/${id}/xhr`, { headers: token })).body, 'o\n');
+      }
+      assert.equal(fastPathBaseCount(s.server.server), FAST ? 1 : 0);
+
+      s.seen.length = 0;
+      for (const { base, id } of sessions) {
+        const send = await POST(`${s.server.url}${base}/000/${id}/xhr_send`, {
+          body: '["x"]',
+          headers: followUp,
+        });
+        assert.equal(send.status, 204);
+      }
+      assert.equal(s.seen.length, FAST ? 0 : 3, 'each session at its own base: the fast path');
+
+      // Another spelling of the session's base: the app decides.
+      const escaped = sessions[1].id;
+      s.seen.length = 0;
+      assert.equal(
+        (await POST(`${s.server.url}/t/J/000/${escaped}/xhr_send`, { body: '["y"]' })).status,
+        401,
+      );
+      // The router reads `/t/%4a//000/...` as the path `//000/...` below the base: 404.
+      const doubled = `${s.server.url}/t/%4a//000/${escaped}/xhr_send`;
+      assert.equal((await POST(doubled, { body: '["y"]' })).status, 401);
+      assert.equal((await POST(doubled, { body: '["y"]', headers: token })).status, 404);
+      assert.equal(s.seen.length, 3, 'every other spelling went through the app');
+    } finally {
+      await s.service.close();
       await s.server.close();
     }
   });

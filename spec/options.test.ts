@@ -19,6 +19,8 @@ describe('options', () => {
     assert.equal(options.maxQueuedBytes, 4 * 1024 * 1024);
     assert.equal(options.highWaterMark, 64 * 1024);
     assert.equal(options.bodyTimeout, 10_000);
+    assert.equal(options.fastPath, false);
+    assert.equal(options.bindSessionToAddress, false);
     assert.deepEqual([...options.transports].sort(), [
       'eventsource',
       'htmlfile',
@@ -46,6 +48,7 @@ describe('options', () => {
       disable_cors: true,
       max_body_size: 40,
       disabled_transports: ['websocket'],
+      bind_session_to_address: true,
     });
     assert.equal(options.sockjsUrl, '/s.js');
     assert.equal(options.responseLimit, 10);
@@ -54,6 +57,7 @@ describe('options', () => {
     assert.equal(options.disableCors, true);
     assert.equal(options.maxBodySize, 40);
     assert.equal(options.transports.has('websocket'), false);
+    assert.equal(options.bindSessionToAddress, true);
   });
 
   it('rejects a name and its alias that disagree', () => {
@@ -82,6 +86,11 @@ describe('options', () => {
       [{ transports: 'websocket' }, /transports must be an array/],
       [{ websocket: 'no' }, /websocket must be a boolean/],
       [{ disableCors: 1 }, /disableCors must be a boolean/],
+      [{ bindSessionToAddress: 'yes' }, /bindSessionToAddress must be a boolean/],
+      [
+        { bindSessionToAddress: true, bind_session_to_address: false },
+        /bind_session_to_address \(its alias\)/,
+      ],
       [{ log: 'console' }, /log must be a function/],
       [{ websocketOptions: { maxPayload: -5 } }, /websocketOptions.maxPayload must be a positive integer/],
     ];

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Receiver } from '../transports/receiver';
 import type { Session } from './session';
 import type { SessionRefusal, SessionRegistry } from './registry';
@@ -48,7 +49,9 @@ export class SessionLookup {
   #relay: SessionRelay | null = null;
 
   constructor(private readonly registry: SessionRegistry) {
-    registry.onForgotten = (session) => this.#relay?.forgotten(session.connection.prefix, session.id);
+    registry.watch({
+      forgotten: (session) => this.#relay?.forgotten(session.connection.prefix, session.id),
+    });
   }
 
   /** Finds the sessions other processes hold through `relay` (null: this process alone). */
@@ -87,15 +90,15 @@ export class SessionLookup {
   }
 
   /**
-   * The session with this id, opened here if this process does not hold it; or why it may
-   * not open. A relay hears the outcome (it settles a claim).
+   * The session with this id, opened here for the receiving request `opener` if this process
+   * does not hold it; or why it may not open. A relay hears the outcome (it settles a claim).
    */
-  open(id: string, prefix: string): Session | SessionRefusal {
+  open(id: string, prefix: string, opener: IncomingMessage): Session | SessionRefusal {
     let session = this.registry.get(id) ?? null;
     let refusal: SessionRefusal | null = null;
     if (session === null) {
       refusal = this.registry.refusal();
-      if (refusal === null) session = this.registry.openById(id, prefix);
+      if (refusal === null) session = this.registry.openById(id, prefix, opener);
     }
     this.#relay?.opened(prefix, id, session);
     return session ?? (refusal as SessionRefusal);

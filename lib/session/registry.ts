@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { LogFunction, LogSeverity } from '../options';
 import type { Connection } from './connection';
 import { Session, type SessionHost } from './session';
@@ -22,6 +23,14 @@ export interface RegistrySettings {
   readonly log: LogFunction;
 }
 
+/** Hears the HTTP sessions of a registry come and go. */
+export interface SessionWatcher {
+  /** A new HTTP session, opened by the receiving request `opener`, before it is attached to. */
+  opened?(session: Session, opener: IncomingMessage): void;
+  /** An HTTP session forgotten: its id may be claimed elsewhere again. */
+  forgotten?(session: Session): void;
+}
+
 /** Open connections by transport. */
 export type OpenConnections = Partial<Record<ConnectionProtocol, number>>;
 
@@ -38,10 +47,9 @@ export class SessionRegistry implements SessionHost {
   readonly disconnectDelay: number;
   readonly maxQueuedBytes: number;
   readonly highWaterMark: number;
-  /** Called for each HTTP session forgotten (its id may be claimed elsewhere again). */
-  onForgotten: ((session: Session) => void) | null = null;
   private readonly byId = new Map<string, Session>();
   private readonly live = new IndexedSet<Session>();
+  private readonly watchers: SessionWatcher[] = [];
   private closing = false;
   private emptied: (() => void) | null = null;
 
@@ -55,6 +63,11 @@ export class SessionRegistry implements SessionHost {
     this.maxQueuedBytes = settings.maxQueuedBytes;
     this.highWaterMark = settings.highWaterMark;
     this.clock = new SessionClock(settings.heartbeatDelay, settings.disconnectDelay);
+  }
+
+  /** Tells `watcher` of every HTTP session opened and forgotten from now on. */
+  watch(watcher: SessionWatcher): void {
+    this.watchers.push(watcher);
   }
 
   /** Sessions that count against `maxSessions`: every one not forgotten yet. */
@@ -82,11 +95,15 @@ export class SessionRegistry implements SessionHost {
     return null;
   }
 
-  /** A new HTTP session, found by `id` until it is forgotten. Ask refusal() first. */
-  openById(id: string, prefix: string): Session {
+  /**
+   * A new HTTP session, found by `id` until it is forgotten. Ask refusal() first.
+   * @param opener the receiving request that opens it
+   */
+  openById(id: string, prefix: string, opener: IncomingMessage): Session {
     const session = new Session(id, this, prefix, UNTIL_DISCONNECT_DELAY);
     this.byId.set(id, session);
     this.live.add(session);
+    for (const watcher of this.watchers) watcher.opened?.(session, opener);
     return session;
   }
 
@@ -138,7 +155,7 @@ export class SessionRegistry implements SessionHost {
     if (!this.live.delete(session)) return;
     if (this.byId.get(session.id) === session) {
       this.byId.delete(session.id);
-      this.onForgotten?.(session);
+      for (const watcher of this.watchers) watcher.forgotten?.(session);
     }
     this.resolveIfEmpty();
   }

@@ -1,7 +1,9 @@
 import { ResponseReceiver, type ResponseFormat } from './response-receiver';
 import type { SessionRequest, TransportContext } from './session-request';
 import { callbackParameter } from './callback';
-import { sendRefusal } from '../http/respond';
+import type { OutgoingHttpHeaders } from 'node:http';
+import { sendRefusal, sendText } from '../http/respond';
+import { NO_CACHE, cors } from '../http/headers';
 import type { Session } from '../session/session';
 
 /**
@@ -22,13 +24,16 @@ export function receive(request: SessionRequest, context: TransportContext, form
   const sessions = context.sessions;
   const session = sessions.here(request.sessionId);
   if (session !== undefined) {
-    session.attach(responseReceiver(request, context, format, callback), request.req);
+    if (admitted(session, request, context, format))
+      session.attach(responseReceiver(request, context, format, callback), request.req);
     return;
   }
   sessions.locateForReceiving(request.prefix, request.sessionId, (holder) => {
     if (holder === null) {
       const session = openHere(request, context);
-      if (session !== null) session.attach(responseReceiver(request, context, format, callback), request.req);
+      // Another request, from another address, may have opened it while the lookup answered.
+      if (session !== null && admitted(session, request, context, format))
+        session.attach(responseReceiver(request, context, format, callback), request.req);
       return;
     }
     const receiver = responseReceiver(request, context, format, callback);
@@ -36,9 +41,30 @@ export function receive(request: SessionRequest, context: TransportContext, form
   });
 }
 
+/**
+ * Whether the request may use its session: with `bindSessionToAddress`, only from the
+ * session's client address. A request from another gets what a send for an unknown session
+ * gets, 404, and is never attached: it receives nothing of the session (no frame, not even
+ * 2010), and the owner's receiver, queued messages and deadlines stay as they were.
+ */
+function admitted(
+  session: Session,
+  request: SessionRequest,
+  context: TransportContext,
+  format: ResponseFormat,
+): boolean {
+  const addresses = context.addresses;
+  if (addresses === null || addresses.admits(session, request.req)) return true;
+  const headers: OutgoingHttpHeaders = { 'Cache-Control': NO_CACHE };
+  if (format.cors && !context.disableCors) cors(request.req, headers);
+  sendText(request.res, 404, 'Not found\n', headers);
+  context.log('info', 'request for a session from another client address refused (bindSessionToAddress)');
+  return false;
+}
+
 /** The request's session, opened here; null after answering 503. */
 function openHere(request: SessionRequest, context: TransportContext): Session | null {
-  const session = context.sessions.open(request.sessionId, request.prefix);
+  const session = context.sessions.open(request.sessionId, request.prefix, request.req);
   if (typeof session !== 'string') return session;
   sendRefusal(request.res, session);
   return null;
@@ -47,8 +73,12 @@ function openHere(request: SessionRequest, context: TransportContext): Session |
 /** Opens the request's session here for a receiver already made; false after a refusal. */
 function attachHere(request: SessionRequest, context: TransportContext, receiver: ResponseReceiver): boolean {
   const session = openHere(request, context);
-  session?.attach(receiver, request.req);
-  return session !== null;
+  if (session === null) return false;
+  const addresses = context.addresses;
+  // Opened meanwhile by a request from another address: this one gets nothing of it.
+  if (addresses !== null && !addresses.admits(session, request.req)) receiver.end();
+  else session.attach(receiver, request.req);
+  return true;
 }
 
 /**

@@ -5,6 +5,7 @@ import { NO_CACHE, cors } from '../http/headers';
 import { answerRefusedBody } from '../http/refused-body';
 import { TEXT_PLAIN, sendText } from '../http/respond';
 import { decodeMessageBytes, decodeMessages } from '../protocol/frames';
+import type { Session } from '../session/session';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -22,7 +23,7 @@ function receiveMessages(
 ): void {
   const { req, res, sessionId } = request;
   const sessions = context.sessions;
-  if (!sessions.mayExist(sessionId)) {
+  if (!sessions.mayExist(sessionId) || !admitted(sessions.here(sessionId), request, context)) {
     sendText(res, 404, 'Not found\n', headers);
     return;
   }
@@ -55,17 +56,33 @@ function receiveMessages(
     }
     // Looked up now: the session may have expired while the body was arriving.
     const session = sessions.here(sessionId);
+    const notFound = (): void => sendText(res, 404, 'Not found\n', headers);
     if (session !== undefined) {
+      // Perhaps a new session with the same id, opened from another address meanwhile.
+      if (!admitted(session, request, context)) {
+        notFound();
+        return;
+      }
       answer();
       session.didMessages(messages);
       return;
     }
-    const notFound = (): void => sendText(res, 404, 'Not found\n', headers);
     sessions.locateForSending(request.prefix, sessionId, (holder) => {
       if (holder === null) notFound();
       else holder.deliver(messages, (taken) => (taken ? answer() : notFound()));
     });
   });
+}
+
+/**
+ * Whether a send may reach the session held here, if any: with `bindSessionToAddress`, only
+ * from the session's client address. Any other is answered as for an unknown session.
+ */
+function admitted(session: Session | undefined, request: SessionRequest, context: TransportContext): boolean {
+  const addresses = context.addresses;
+  if (session === undefined || addresses === null || addresses.admits(session, request.req)) return true;
+  context.log('info', 'send for a session from another client address refused (bindSessionToAddress)');
+  return false;
 }
 
 function isForm(contentType: string | undefined): boolean {

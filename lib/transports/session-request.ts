@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LogFunction } from '../options';
 import type { StallWatch } from '../http/body';
 import type { SessionLookup } from '../session/lookup';
+import type { SessionAddresses } from '../session/address-binding';
 
 /** One request for a session URL `BASE/<server>/<session>/<transport>`. */
 export interface SessionRequest {
@@ -18,6 +19,8 @@ export interface SessionRequest {
 export interface TransportContext {
   /** Finds and opens sessions. */
   readonly sessions: SessionLookup;
+  /** The client address each session is bound to (`bindSessionToAddress`); null when off. */
+  readonly addresses: SessionAddresses | null;
   /** Bytes of frames a streaming response carries before it ends. */
   readonly responseLimit: number;
   readonly disableCors: boolean;

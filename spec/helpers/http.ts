@@ -30,6 +30,10 @@ export interface RequestOptions {
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string | Buffer;
   readonly timeoutMs?: number;
+  /** The client's own address (any of 127.0.0.0/8 on loopback); the system's choice by default. */
+  readonly localAddress?: string;
+  /** Keeps connections for later requests; by default each request has its own. */
+  readonly agent?: http.Agent;
 }
 
 interface Target {
@@ -105,7 +109,8 @@ export function request(method: string, url: string, options: RequestOptions = {
       path: target.path,
       method,
       headers,
-      agent: false,
+      agent: options.agent ?? false,
+      localAddress: options.localAddress,
     });
     const timer = setTimeout(() => finish(timeoutError(`${method} ${url}`, timeoutMs)), timeoutMs);
     req.on('error', (err) => finish(err));
@@ -119,7 +124,7 @@ export function request(method: string, url: string, options: RequestOptions = {
           headers: flattenHeaders(res.headers),
           body: Buffer.concat(chunks).toString('utf8'),
         });
-        res.socket?.destroy();
+        if (options.agent === undefined) res.socket?.destroy();
       });
     });
     req.end(body);
@@ -147,6 +152,8 @@ export interface RawRequestOptions {
   readonly body?: string | Buffer;
   /** HTTP version on the request line: '1.1' (default) or '1.0'. */
   readonly http?: '1.0' | '1.1';
+  /** The client's own address (any of 127.0.0.0/8 on loopback); the system's choice by default. */
+  readonly localAddress?: string;
 }
 
 export interface RawResponseHead {
@@ -191,10 +198,14 @@ export class RawConnection {
     });
   }
 
-  static connect(url: string, timeoutMs: number = DEFAULT_TIMEOUT_MS): Promise<RawConnection> {
+  static connect(
+    url: string,
+    timeoutMs: number = DEFAULT_TIMEOUT_MS,
+    localAddress?: string,
+  ): Promise<RawConnection> {
     const target = splitUrl(url);
     return new Promise<RawConnection>((resolve, reject) => {
-      const socket = net.connect({ host: target.host, port: target.port });
+      const socket = net.connect({ host: target.host, port: target.port, localAddress });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(timeoutError(`connect to ${url}`, timeoutMs));
@@ -422,7 +433,7 @@ export async function stream(
   options: RawRequestOptions = {},
 ): Promise<StreamingResponse> {
   const target = splitUrl(url);
-  const conn = await RawConnection.connect(url);
+  const conn = await RawConnection.connect(url, DEFAULT_TIMEOUT_MS, options.localAddress);
   let head: RawResponseHead;
   try {
     head = await conn.request(method, target.path, options);
@@ -498,7 +509,7 @@ export async function fireAndHold(
   options: RawRequestOptions = {},
 ): Promise<RawConnection> {
   const target = splitUrl(url);
-  const conn = await RawConnection.connect(url);
+  const conn = await RawConnection.connect(url, DEFAULT_TIMEOUT_MS, options.localAddress);
   conn.sendRequest(method, target.path, options);
   return conn;
 }
