@@ -65,6 +65,8 @@ export class SignedEnvelopes implements Envelopes {
   }
 
   open(channel: string, raw: string): Opened | DropReason {
+    const now = this.now();
+    this.sweep(now);
     if (!raw.startsWith(VERSION + ' ')) return 'unsigned';
     const end = raw.indexOf('\n', 0);
     if (end < 0 || end > MAX_HEADER) return 'malformed';
@@ -75,7 +77,6 @@ export class SignedEnvelopes implements Envelopes {
     const payload = raw.slice(end + 1);
     if (!this.signer.verify(mac, head, '\n', framed(channel), payload)) return 'forged';
     // Only what the secret vouches for reaches the replay state below.
-    const now = this.now();
     if (Math.abs(now - Number(time)) > REPLAY_WINDOW_MS) return 'stale';
     const number = Number(seq);
     const state = this.senders.get(sender);
@@ -85,7 +86,6 @@ export class SignedEnvelopes implements Envelopes {
       state.seq = number;
       state.seenAt = now;
     }
-    this.sweep(now);
     return { payload, sender };
   }
 
