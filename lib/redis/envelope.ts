@@ -61,7 +61,7 @@ export class SignedEnvelopes implements Envelopes {
 
   seal(channel: string, payload: string): string {
     const head = `${VERSION} ${this.now()} ${++this.seq} ${this.sender}`;
-    return `${head} ${this.signer.mac(head, '\n', framed(channel), payload)}\n${payload}`;
+    return `${head} ${this.signer.mac(`${head}\n${framed(channel)}`, payload)}\n${payload}`;
   }
 
   open(channel: string, raw: string): Opened | DropReason {
@@ -75,7 +75,7 @@ export class SignedEnvelopes implements Envelopes {
     const [, time, seq, sender, mac] = match;
     const head = `${VERSION} ${time} ${seq} ${sender}`;
     const payload = raw.slice(end + 1);
-    if (!this.signer.verify(mac, head, '\n', framed(channel), payload)) return 'forged';
+    if (!this.signer.verify(mac, `${head}\n${framed(channel)}`, payload)) return 'forged';
     // Only what the secret vouches for reaches the replay state below.
     if (Math.abs(now - Number(time)) > REPLAY_WINDOW_MS) return 'stale';
     const number = Number(seq);
