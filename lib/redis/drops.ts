@@ -51,7 +51,8 @@ export class DropLog {
     }
     const more =
       last === undefined || last.since === 0 ? '' : ` (and ${last.since} more since the last report)`;
-    const why = detail === undefined ? '' : `: ${detail}`;
+    // A detail may quote an error's message: a line stays a line whatever it says.
+    const why = detail === undefined ? '' : `: ${detail.slice(0, 200)}`;
     this.lastLogged.set(reason, { at: now, since: 0 });
     this.log('error', `sockjs-express/redis: dropped ${EXPLANATIONS[reason]}${why}${more}`);
   }
