@@ -54,6 +54,12 @@ export interface DemoOptions {
    * @default false
    */
   readonly forward?: boolean;
+  /**
+   * With `redisUrl`: the `secret` every demo process's broker shares, so that each takes
+   * only the others' signed messages.
+   * @default none (unsigned)
+   */
+  readonly redisSecret?: string;
   /** Set the JSESSIONID cookie on both services (cookie-sticky balancers). @default false */
   readonly jsessionid?: boolean;
 }
@@ -111,7 +117,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     let cluster: ChatCluster | undefined;
     if (options.redisUrl !== undefined) {
       redis = await connectRedis(options.redisUrl);
-      broker = await createBroker({ redis: redis.client, channel: 'demo', log: options.log });
+      broker = await createBroker({
+        redis: redis.client,
+        channel: 'demo',
+        log: options.log,
+        secret: options.redisSecret,
+      });
       roster = new Roster(redis.client, instance ?? broker.id);
       cluster = { broker, roster, instance: instance ?? broker.id };
     }

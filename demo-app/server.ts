@@ -5,6 +5,7 @@
  * For several processes behind a balancer (`npm run cluster-demo` sets these): REDIS_URL
  * makes the chat room span every process on that Redis; DEMO_INSTANCE names the process;
  * DEMO_FORWARD=1 forwards requests of sessions held by other processes through Redis;
+ * REDIS_SECRET signs what the processes send each other (the broker's `secret`);
  * DEMO_JSESSIONID=1 sets the JSESSIONID cookie; DEMO_HEARTBEAT_DELAY and
  * DEMO_DISCONNECT_DELAY (ms) set those service options.
  */
@@ -46,6 +47,7 @@ startDemo({
   host: text('HOST'),
   instance: text('DEMO_INSTANCE'),
   redisUrl: text('REDIS_URL'),
+  redisSecret: text('REDIS_SECRET'),
   forward: flag('DEMO_FORWARD'),
   jsessionid: flag('DEMO_JSESSIONID'),
   heartbeatDelay: milliseconds('DEMO_HEARTBEAT_DELAY'),

@@ -6,8 +6,10 @@
  *   --round-robin   no sticky sessions: every process forwards through Redis
  *
  * PORT (default 8080) is where HAProxy listens; REDIS_URL uses that Redis instead of
- * starting a redis-server. Ctrl-C stops everything.
+ * starting a redis-server; REDIS_SECRET (or a random one for the run) signs what the
+ * processes send each other. Ctrl-C stops everything.
  */
+import { randomBytes } from 'node:crypto';
 import { DEFAULT_PORT } from '../demo';
 import { documentedConfig, haproxyConfig } from '../../scripts/cluster/configs';
 import {
@@ -91,11 +93,14 @@ async function main(): Promise<void> {
       }
     }
 
+    // One secret for the processes of this run: each takes only the others' messages.
+    const redisSecret = process.env.REDIS_SECRET || randomBytes(32).toString('base64');
     for (let i = 1; i <= nodes; i++) {
       const instance = await startDemoInstance({
         instance: `node${i}`,
         port: await freePort(),
         redisUrl,
+        redisSecret,
         forward: roundRobin,
         echo: true,
       });

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { defaultLogFunction, type LogFunction } from '../options';
 import type { Connection } from '../session/connection';
 import { ReadyState } from '../session/ready-state';
@@ -8,6 +6,10 @@ import type { SockjsService } from '../service';
 import { checkClient, closeSubscriber, type RedisClient, type RedisSubscriber } from './client';
 import { Subscriptions } from './subscriptions';
 import { Forwarder, type ForwardHost } from './forward/forwarder';
+import { DropLog, type DroppedMessages } from './drops';
+import { PLAIN_ENVELOPES, SignedEnvelopes, type Envelopes } from './envelope';
+import { newNodeId } from './node-id';
+import { MIN_SECRET_BYTES, Signer } from './signing';
 import type { SessionRelay } from '../session/lookup';
 
 /** Options of `createBroker()`. */
@@ -38,6 +40,14 @@ export interface BrokerOptions {
    * @default 5000
    */
   forwardTimeout?: number;
+  /**
+   * A secret every broker on the channel shares (at least 16 bytes; 32 random bytes are
+   * best). Every message is then signed with HMAC-SHA256, and messages read from Redis
+   * that are unsigned, badly signed, replayed or older than a minute are dropped, as are
+   * owner records not signed for their key. Without it, anything that can publish on the
+   * channel's Redis is taken as a broker (docs/scale-out.md, "Security").
+   */
+  secret?: string | Uint8Array;
 }
 
 /** Anything that announces connections: a `sockjsMiddleware()` router, a `createServer()` server. */
@@ -77,6 +87,8 @@ export interface Broker {
   leave(connection: Connection, group: string): Promise<void>;
   /** The groups a connection of this process is in. */
   groupsOf(connection: Connection): readonly string[];
+  /** How many messages read from Redis were dropped since the broker started, by reason. */
+  dropped(): DroppedMessages;
   /**
    * Stops: forwarded requests are handed back, subscriptions end and the broker's own Redis
    * connection closes. Close the services first, the Redis client after.
@@ -115,6 +127,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     redis: options.redis,
     channel,
     log,
+    signer: signerOf(options.secret),
     ownerTtl: positive('ownerTtl', options.ownerTtl, 30_000),
     forwardTimeout: positive('forwardTimeout', options.forwardTimeout, 5_000),
   };
@@ -123,19 +136,39 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   return broker;
 }
 
+function signerOf(secret: unknown): Signer | null {
+  if (secret === undefined) return null;
+  const bytes =
+    typeof secret === 'string'
+      ? Buffer.byteLength(secret)
+      : secret instanceof Uint8Array
+        ? secret.length
+        : -1;
+  if (bytes < MIN_SECRET_BYTES) {
+    throw new TypeError(
+      `sockjs-express/redis: option secret must be a string or Uint8Array of at least ${MIN_SECRET_BYTES} bytes`,
+    );
+  }
+  return new Signer(secret as string | Uint8Array);
+}
+
 interface Settings {
   readonly redis: RedisClient;
   readonly channel: string;
   readonly log: LogFunction;
+  readonly signer: Signer | null;
   readonly ownerTtl: number;
   readonly forwardTimeout: number;
 }
 
 class RedisBroker implements Broker, ForwardHost {
-  readonly id = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+  readonly id = newNodeId();
   readonly ownerTtl: number;
   readonly forwardTimeout: number;
   readonly log: LogFunction;
+  readonly signer: Signer | null;
+  readonly drops: DropLog;
+  private readonly envelopes: Envelopes;
   private readonly redis: RedisClient;
   private readonly allChannel: string;
   private readonly groupPrefix: string;
@@ -160,10 +193,17 @@ class RedisBroker implements Broker, ForwardHost {
     this.ownerTtl = settings.ownerTtl;
     this.forwardTimeout = settings.forwardTimeout;
     this.log = settings.log;
+    this.signer = settings.signer;
+    this.drops = new DropLog(settings.log);
+    this.envelopes = this.signer === null ? PLAIN_ENVELOPES : new SignedEnvelopes(this.signer, this.id);
     this.allChannel = `${settings.channel}:all`;
     this.groupPrefix = `${settings.channel}:group:`;
     this.ownChannel = this.nodeChannel(this.id);
-    this.subscriptions = new Subscriptions(subscriber, (message, channel) => this.received(message, channel));
+    this.subscriptions = new Subscriptions(
+      subscriber,
+      (message, channel) => this.received(message, channel),
+      (error) => this.drops.drop('faulted', describe(error)),
+    );
     // node-redis throws errors nobody listens to; the subscriber reconnects by itself.
     subscriber.on('error', (error) => {
       this.log('error', `sockjs-express/redis: subscriber connection: ${error.message}`);
@@ -200,7 +240,7 @@ class RedisBroker implements Broker, ForwardHost {
   }
 
   async send(channel: string, message: string): Promise<number> {
-    const reached = await this.redis.sendCommand(['PUBLISH', channel, message]);
+    const reached = await this.redis.sendCommand(['PUBLISH', channel, this.envelopes.seal(channel, message)]);
     return typeof reached === 'number' ? reached : Number(reached);
   }
 
@@ -304,12 +344,29 @@ class RedisBroker implements Broker, ForwardHost {
     }
   }
 
-  /** A message on one of the subscribed channels. */
-  private received(message: string, channel: string): void {
+  dropped(): DroppedMessages {
+    return this.drops.snapshot();
+  }
+
+  /**
+   * A message on one of the subscribed channels, as node-redis hands it over: checked
+   * (and with a secret, its signature) before anything uses it.
+   */
+  private received(raw: unknown, channel: unknown): void {
+    if (typeof raw !== 'string' || typeof channel !== 'string') {
+      this.drops.drop('malformed', 'a message that is no text');
+      return;
+    }
+    const opened = this.envelopes.open(channel, raw);
+    if (typeof opened === 'string') {
+      this.drops.drop(opened);
+      return;
+    }
+    const message = opened.payload;
     if (channel === this.allChannel) {
       for (const connection of this.tracked) connection.write(message);
     } else if (channel === this.ownChannel) {
-      this.forwarder?.handle(message);
+      this.forwarder?.handle(message, opened.sender);
     } else if (channel.startsWith(this.groupPrefix)) {
       const members = this.groups.get(channel.slice(this.groupPrefix.length));
       if (members !== undefined) for (const connection of members) connection.write(message);

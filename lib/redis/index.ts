@@ -6,3 +6,4 @@
  */
 export { createBroker, type Broker, type BrokerOptions, type ConnectionSource } from './broker';
 export type { RedisClient, RedisSubscriber, ChannelListener } from './client';
+export type { DroppedMessages, DropReason } from './drops';

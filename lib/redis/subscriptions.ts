@@ -16,11 +16,25 @@ interface ChannelState {
  */
 export class Subscriptions {
   private readonly channels = new Map<string, ChannelState>();
+  private readonly listener: ChannelListener;
 
+  /**
+   * `fault` hears what `listener` throws. node-redis calls listeners while it parses a read
+   * from the socket: an exception there would lose the messages after it in the same read.
+   */
   constructor(
     private readonly subscriber: RedisSubscriber,
-    private readonly listener: ChannelListener,
-  ) {}
+    listener: ChannelListener,
+    fault: (error: unknown) => void,
+  ) {
+    this.listener = (message, channel) => {
+      try {
+        listener(message, channel);
+      } catch (error) {
+        fault(error);
+      }
+    };
+  }
 
   /** Resolves once Redis has acknowledged the subscription (at once when it already had). */
   subscribe(channel: string): Promise<void> {

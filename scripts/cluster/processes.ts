@@ -220,6 +220,8 @@ export interface DemoInstanceOptions {
   readonly port?: number;
   readonly redisUrl?: string;
   readonly forward?: boolean;
+  /** The brokers' shared `secret` (REDIS_SECRET). */
+  readonly redisSecret?: string;
   readonly jsessionid?: boolean;
   readonly heartbeatDelay?: number;
   readonly disconnectDelay?: number;
@@ -245,6 +247,8 @@ export async function startDemoInstance(options: DemoInstanceOptions): Promise<D
   };
   delete env.REDIS_URL;
   if (options.redisUrl !== undefined) env.REDIS_URL = options.redisUrl;
+  delete env.REDIS_SECRET;
+  if (options.redisSecret !== undefined) env.REDIS_SECRET = options.redisSecret;
   if (options.forward === true) env.DEMO_FORWARD = '1';
   if (options.jsessionid === true) env.DEMO_JSESSIONID = '1';
   if (options.heartbeatDelay !== undefined) env.DEMO_HEARTBEAT_DELAY = String(options.heartbeatDelay);

@@ -194,7 +194,7 @@ describe('sockjs-express/redis with a real Redis', { skip: redisServer.skip }, (
     });
   });
 
-  describe('forwarding between two demo processes', () => {
+  describe('forwarding between two demo processes, with a secret', () => {
     const instances: DemoInstance[] = [];
     const chats: ChatClient[] = [];
 
@@ -204,6 +204,7 @@ describe('sockjs-express/redis with a real Redis', { skip: redisServer.skip }, (
           await startDemoInstance({
             instance: name,
             redisUrl: redis.url,
+            redisSecret: 'the secret of the two demo processes',
             forward: true,
             heartbeatDelay: HEARTBEAT_MS,
             disconnectDelay: DISCONNECT_MS,

@@ -1,4 +1,5 @@
 import type { LogFunction } from '../../options';
+import type { DropLog } from '../drops';
 import type { Session } from '../../session/session';
 import type { RemoteSession, SessionRelay } from '../../session/lookup';
 import { RECEIVING_FORMATS } from '../../transports/table';
@@ -11,6 +12,8 @@ import { decode, encode, type ForwardMessage } from './wire';
 export interface ForwardHost extends OwnerStore {
   readonly forwardTimeout: number;
   readonly log: LogFunction;
+  /** Counts and reports what is dropped (OwnerStore's, named here for the messages too). */
+  readonly drops: DropLog;
   nodeChannel(node: string): string;
   sessionKey(prefix: string, sessionId: string): string;
   /** PUBLISH; resolves with the number of subscribers (processes) that got it. */
@@ -52,6 +55,11 @@ export class Forwarder implements RelayHost, RemoteLink {
     this.records = new OwnerRecords(host);
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
+  }
+
+  /** @internal This process's id. */
+  get self(): string {
+    return this.host.id;
   }
 
   /** The session relay of one service (its heartbeat tells when a relay is silent too long). */
@@ -131,12 +139,20 @@ export class Forwarder implements RelayHost, RemoteLink {
 
   // ---- messages from other processes -------------------------------------------------------
 
-  /** A message on this process's channel. */
-  handle(raw: string): void {
+  /**
+   * A message on this process's channel; `sender` is the process that signed it, null
+   * without a secret. A message reaches only what its sender may address: a relay's frames
+   * come from the process holding its session, an acknowledgement from the process the send
+   * went to, a `lost` or `release` names a request of its own sender.
+   */
+  handle(raw: string, sender: string | null): void {
     const message = decode(raw);
     if (message === null) {
-      // Only brokers write to this channel; anything else is noise to report and skip.
-      this.host.log('debug', 'sockjs-express/redis: ignored a malformed forwarding message');
+      this.host.drops.drop('malformed', 'a forwarding message');
+      return;
+    }
+    if (sender !== null && message.from !== sender) {
+      this.host.drops.drop('misaddressed', 'a forwarding message signed by another process than its sender');
       return;
     }
     switch (message.type) {
@@ -153,7 +169,7 @@ export class Forwarder implements RelayHost, RemoteLink {
         this.deliverSend(message);
         break;
       case 'frame': {
-        const relay = this.relays.get(message.relay);
+        const relay = this.relayFrom(message.from, message.relay);
         if (relay !== undefined) {
           relay.lastSeen = Date.now();
           relay.receiver.sendFrame(message.frame);
@@ -161,10 +177,10 @@ export class Forwarder implements RelayHost, RemoteLink {
         break;
       }
       case 'end':
-        this.relays.get(message.relay)?.receiver.end();
+        this.relayFrom(message.from, message.relay)?.receiver.end();
         break;
       case 'destroy': {
-        const relay = this.relays.get(message.relay);
+        const relay = this.relayFrom(message.from, message.relay);
         if (relay !== undefined) {
           this.relays.delete(relay.id);
           relay.receiver.owner = null;
@@ -173,16 +189,28 @@ export class Forwarder implements RelayHost, RemoteLink {
         break;
       }
       case 'gone': {
-        const relay = this.relays.get(message.relay);
+        const relay = this.relayFrom(message.from, message.relay);
         if (relay !== undefined) this.holderGone(relay);
         break;
       }
-      case 'ack':
-        this.pendingSends.get(message.send)?.settle(message.taken);
+      case 'ack': {
+        const pending = this.pendingSends.get(message.send);
+        if (pending === undefined) break;
+        if (pending.node === message.from) pending.settle(message.taken);
+        else this.host.drops.drop('misaddressed', 'an acknowledgement from another process than the holder');
         break;
+      }
       case 'ping':
         break;
     }
+  }
+
+  /** Relayed request `id`, when `node` holds its session (anyone else may not address it). */
+  private relayFrom(node: string, id: number): Relay | undefined {
+    const relay = this.relays.get(id);
+    if (relay === undefined || relay.holder.node === node) return relay;
+    this.host.drops.drop('misaddressed', 'a frame from another process than the holder');
+    return undefined;
   }
 
   // ---- serving for the holder --------------------------------------------------------------
@@ -279,7 +307,12 @@ export class Forwarder implements RelayHost, RemoteLink {
     const session = this.owned.get(message.session);
     const format = RECEIVING_FORMATS.get(message.transport);
     if (session === undefined || format === undefined || this.closed) {
-      void this.toNode(message.from, { type: 'gone', relay: message.relay });
+      void this.toNode(message.from, { type: 'gone', from: this.host.id, relay: message.relay });
+      return;
+    }
+    if (this.remotes.has(message.from + '/' + message.relay)) {
+      // One request, one attach: a second one would orphan the receiver already attached.
+      this.host.drops.drop('misaddressed', 'a second attach for one relayed request');
       return;
     }
     const remote = new RemoteReceiver(
@@ -297,7 +330,12 @@ export class Forwarder implements RelayHost, RemoteLink {
   private deliverSend(message: Extract<ForwardMessage, { type: 'send' }>): void {
     const session = this.owned.get(message.session);
     if (session !== undefined) session.didMessages(message.messages);
-    void this.toNode(message.from, { type: 'ack', send: message.send, taken: session !== undefined });
+    void this.toNode(message.from, {
+      type: 'ack',
+      from: this.host.id,
+      send: message.send,
+      taken: session !== undefined,
+    });
   }
 
   /** @internal */
@@ -342,7 +380,7 @@ export class Forwarder implements RelayHost, RemoteLink {
       if (!byHolder.has(pending.node)) byHolder.set(pending.node, []);
     }
     for (const [node, relays] of byHolder) {
-      void this.toNode(node, { type: 'ping' }).then((reached) => {
+      void this.toNode(node, { type: 'ping', from: this.host.id }).then((reached) => {
         if (reached !== 0) return;
         this.host.log('info', `sockjs-express/redis: process ${node} is gone`);
         for (const relay of relays) {

@@ -2,12 +2,22 @@
  * The Redis records naming which process holds a session: a key per session, holding the
  * process id, with a TTL the holder renews. Changed only by Lua scripts, so that a check
  * and its change are one step. Each script touches one key (hash-slot safe).
+ *
+ * A record read back is checked like any message: a value that is not a process id (or,
+ * with a secret, not signed for its key) names nobody, and is taken over like the record
+ * of a dead process.
  */
+import type { DropLog } from '../drops';
+import { isNodeId } from '../node-id';
+import { MAC_PATTERN, framed, type Signer } from '../signing';
 
 /** What the records need of the broker: Redis commands, this process's id and the TTL. */
 export interface OwnerStore {
   readonly id: string;
   readonly ownerTtl: number;
+  /** Signs records when the brokers share a secret. */
+  readonly signer: Signer | null;
+  readonly drops: DropLog;
   command(args: string[]): Promise<unknown>;
 }
 
@@ -30,10 +40,13 @@ return 0`;
 /** How long a looked-up owner is remembered. */
 const OWNER_CACHE_MS = 5000;
 
-/** A process id as Redis answered it: a string, or null (no owner, or a reply of another type). */
-function owner(reply: unknown): string | null {
-  return typeof reply === 'string' && reply !== '' ? reply : null;
-}
+/** A signed record: `<process id> <MAC of the key and the id>`. */
+const SIGNED_RECORD = new RegExp(`^(\\S{1,80}) (${MAC_PATTERN})$`);
+/** Records longer than any valid one are not parsed. */
+const MAX_RECORD = 128;
+
+/** What Redis answered for a record: nothing, a process id, or a value naming nobody. */
+type Record = { kind: 'none' } | { kind: 'node'; node: string } | { kind: 'invalid'; raw: string };
 
 export class OwnerRecords {
   /** Owners looked up lately, by key. */
@@ -44,25 +57,72 @@ export class OwnerRecords {
   /** Takes the key for this process unless another holds it; resolves with the holder (maybe us). */
   async claim(key: string): Promise<string> {
     const { id, ownerTtl } = this.store;
-    return owner(await this.store.command(['EVAL', CLAIM, '1', key, id, String(ownerTtl)])) ?? id;
+    const found = this.read(
+      key,
+      await this.store.command(['EVAL', CLAIM, '1', key, this.value(key, id), String(ownerTtl)]),
+    );
+    if (found.kind === 'none') return id;
+    if (found.kind === 'node') return found.node;
+    return (await this.replace(key, found.raw)) ?? id;
   }
 
   /** Takes the key from `previous` (gone); resolves with the holder now (us, or a newer one). */
-  async takeOver(key: string, previous: string): Promise<string | null> {
-    const { id, ownerTtl } = this.store;
-    return owner(await this.store.command(['EVAL', TAKE_OVER, '1', key, previous, id, String(ownerTtl)]));
+  takeOver(key: string, previous: string): Promise<string | null> {
+    return this.replace(key, this.value(key, previous));
   }
 
   /** The holder of the key, null when none. */
   async holder(key: string): Promise<string | null> {
     const cached = this.cached(key);
     if (cached !== null) return cached;
-    return owner(await this.store.command(['GET', key]));
+    const found = this.read(key, await this.store.command(['GET', key]));
+    return found.kind === 'node' ? found.node : null;
   }
 
   /** Deletes the key while it names this process. */
   async release(key: string): Promise<void> {
-    await this.store.command(['EVAL', RELEASE, '1', key, this.store.id]);
+    await this.store.command(['EVAL', RELEASE, '1', key, this.value(key, this.store.id)]);
+  }
+
+  /** Replaces the record `previous` (as stored) with ours; resolves with the holder now. */
+  private async replace(key: string, previous: string): Promise<string | null> {
+    const { id, ownerTtl } = this.store;
+    const mine = this.value(key, id);
+    const reply = await this.store.command(['EVAL', TAKE_OVER, '1', key, previous, mine, String(ownerTtl)]);
+    if (reply === mine) return id;
+    const found = this.read(key, reply);
+    return found.kind === 'node' ? found.node : null;
+  }
+
+  /** The record naming `node` as the holder of `key`, as stored. */
+  private value(key: string, node: string): string {
+    const { signer } = this.store;
+    return signer === null ? node : `${node} ${signer.mac('sjs1-owner\n', framed(key), node)}`;
+  }
+
+  /** A record as Redis answered it, checked. */
+  private read(key: string, reply: unknown): Record {
+    if (reply === null || reply === undefined) return { kind: 'none' };
+    if (typeof reply !== 'string' || reply.length > MAX_RECORD) {
+      this.store.drops.drop('malformed', 'an owner record that is no process id');
+      return { kind: 'invalid', raw: typeof reply === 'string' ? reply : '' };
+    }
+    const { signer } = this.store;
+    if (signer === null) {
+      if (isNodeId(reply)) return { kind: 'node', node: reply };
+      this.store.drops.drop('malformed', 'an owner record that is no process id');
+      return { kind: 'invalid', raw: reply };
+    }
+    const match = SIGNED_RECORD.exec(reply);
+    if (match === null || !isNodeId(match[1])) {
+      this.store.drops.drop('unsigned', 'an owner record');
+      return { kind: 'invalid', raw: reply };
+    }
+    if (!signer.verify(match[2], 'sjs1-owner\n', framed(key), match[1])) {
+      this.store.drops.drop('forged', 'an owner record');
+      return { kind: 'invalid', raw: reply };
+    }
+    return { kind: 'node', node: match[1] };
   }
 
   /** Renews the key's TTL. */

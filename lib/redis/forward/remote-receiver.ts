@@ -4,6 +4,8 @@ import type { ForwardMessage } from './wire';
 
 /** Where a remote receiver's frames go: the process that holds the response. */
 export interface RemoteLink {
+  /** This process's id, the `from` of every message. */
+  readonly self: string;
   /** Sends to process `node`; resolves with how many processes got it (0: none). */
   toNode(node: string, message: ForwardMessage): Promise<number>;
   remoteGone(remote: RemoteReceiver): void;
@@ -39,7 +41,7 @@ export class RemoteReceiver implements Receiver {
   sendFrame(frame: string): void {
     if (this.ended) return;
     this.budget -= Buffer.byteLength(this.format.frame(frame, this.callback));
-    this.forward({ type: 'frame', relay: this.relay, frame });
+    this.forward({ type: 'frame', from: this.link.self, relay: this.relay, frame });
     if (this.budget <= 0) this.end();
   }
 
@@ -47,7 +49,7 @@ export class RemoteReceiver implements Receiver {
     if (this.ended) return;
     this.ended = true;
     this.link.remoteGone(this);
-    this.forward({ type: 'end', relay: this.relay });
+    this.forward({ type: 'end', from: this.link.self, relay: this.relay });
     const owner = this.owner;
     if (owner !== null) owner.receiverDone(this);
   }
@@ -56,7 +58,7 @@ export class RemoteReceiver implements Receiver {
     if (this.ended) return;
     this.ended = true;
     this.link.remoteGone(this);
-    this.forward({ type: 'destroy', relay: this.relay });
+    this.forward({ type: 'destroy', from: this.link.self, relay: this.relay });
   }
 
   /** The client of the relayed request went away, or its process did. */
