@@ -7,7 +7,13 @@ export { attachUpgrade, type AttachUpgradeOptions } from './upgrade';
 export { createServer, listen, SockjsServer, type CompatMiddleware } from './compat/server';
 export type { CompatServerOptions, FayeServerOptions, HandlerOptions } from './compat/options';
 export type { ServiceStats } from './service';
-export { Connection, type ConnectionEvents } from './session/connection';
+export {
+  Connection,
+  type ConnectionEvents,
+  type ConnectionEventName,
+  type ConnectionListener,
+  type ConnectionListenerOf,
+} from './session/connection';
 export { ReadyState } from './session/ready-state';
 export type { ConnectionProtocol } from './transports/receiver';
 export {

@@ -38,7 +38,10 @@ const FORWARDED_HEADERS = [
   'accept-language',
 ] as const;
 
-/** Events of a Connection. */
+/**
+ * Every event a Connection emits, with the arguments its listeners get. `on`, `once`, `off`
+ * and the other listener methods of Connection take these names only.
+ */
 export interface ConnectionEvents {
   /** A message from the client. */
   data: [message: string];
@@ -50,12 +53,59 @@ export interface ConnectionEvents {
   close: [];
   /** What write() held back (it returned false) has gone to the client. */
   drain: [];
+  /**
+   * Never emitted today: a fault of the client or its transport closes the connection
+   * (`close`). Named because Node streams have it, so that `pipe()` and code written for
+   * streams and for sockjs-node, which listen for it, keep compiling.
+   */
+  error: [error: Error];
+  /** Emitted by Node's EventEmitter before a listener is added. */
+  newListener: [event: ConnectionEventName, listener: ConnectionListener];
+  /** Emitted by Node's EventEmitter after a listener is removed. */
+  removeListener: [event: ConnectionEventName, listener: ConnectionListener];
+}
+
+/** The name of an event of a Connection. */
+export type ConnectionEventName = keyof ConnectionEvents;
+
+/**
+ * A listener of any event, as `newListener` and `removeListener` hand it out: its arguments
+ * depend on its event, so it can be compared, not called.
+ */
+export type ConnectionListener = (...args: never[]) => void;
+
+/** A listener of the Connection event `K`. */
+export type ConnectionListenerOf<K extends ConnectionEventName> = (...args: ConnectionEvents[K]) => void;
+
+/**
+ * The EventEmitter methods of Connection, typed from ConnectionEvents: an unknown event name
+ * or a listener that expects other arguments is a compile error. Declarations only: the
+ * methods are Node's own.
+ */
+// The interface adds types to the class's inherited methods and nothing else.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Connection {
+  on<K extends ConnectionEventName>(event: K, listener: ConnectionListenerOf<K>): this;
+  once<K extends ConnectionEventName>(event: K, listener: ConnectionListenerOf<K>): this;
+  off<K extends ConnectionEventName>(event: K, listener: ConnectionListenerOf<K>): this;
+  addListener<K extends ConnectionEventName>(event: K, listener: ConnectionListenerOf<K>): this;
+  removeListener<K extends ConnectionEventName>(event: K, listener: ConnectionListenerOf<K>): this;
+  prependListener<K extends ConnectionEventName>(event: K, listener: ConnectionListenerOf<K>): this;
+  prependOnceListener<K extends ConnectionEventName>(event: K, listener: ConnectionListenerOf<K>): this;
+  removeAllListeners(event?: ConnectionEventName): this;
+  listeners<K extends ConnectionEventName>(event: K): ConnectionListenerOf<K>[];
+  rawListeners<K extends ConnectionEventName>(event: K): ConnectionListenerOf<K>[];
+  listenerCount<K extends ConnectionEventName>(event: K, listener?: ConnectionListenerOf<K>): number;
+  /** @internal Events come from the service alone. */
+  emit<K extends ConnectionEventName>(event: K, ...args: ConnectionEvents[K]): boolean;
 }
 
 /**
  * One client, as the application sees it: the sockjs-node Connection API, the same on
  * every transport. It is a (legacy) Node stream, so `conn.pipe(dest)` works.
  */
+// Merged with the interface above, which types its events.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Connection extends Stream {
   #id: string | undefined;
   /** Last known address of the client (of the socket; see `headers` for proxies). */
