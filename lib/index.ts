@@ -10,6 +10,7 @@ export type { ServiceStats } from './service';
 export {
   Connection,
   type ConnectionEvents,
+  type ConnectionLocals,
   type ConnectionEventName,
   type ConnectionListener,
   type ConnectionListenerOf,

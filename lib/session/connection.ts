@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Locals } from 'express';
 import type { ConnectionProtocol } from '../transports/receiver';
 import { ReadyState } from './ready-state';
 import { compactListeners } from '../internals';
@@ -65,6 +66,13 @@ export interface ConnectionEvents {
   removeListener: [event: ConnectionEventName, listener: ConnectionListener];
 }
 
+/**
+ * What `Connection.locals` holds: string keys with values of unknown type, and the keys an
+ * application declares on Express's `Locals` (`declare global { namespace Express {
+ * interface Locals { user: User } } }`) with their own types.
+ */
+export type ConnectionLocals = Record<string, unknown> & Locals;
+
 /** The name of an event of a Connection. */
 export type ConnectionEventName = keyof ConnectionEvents;
 
@@ -121,6 +129,7 @@ export class Connection extends Stream {
   pathname = '';
   /** Transport carrying the connection. */
   protocol: ConnectionProtocol | '' = '';
+  #locals: ConnectionLocals | null = null;
   readonly #session: ConnectionSession;
 
   constructor(
@@ -137,6 +146,18 @@ export class Connection extends Stream {
   get id(): string {
     if (this.#id === undefined) this.#id = randomUUID();
     return this.#id;
+  }
+
+  /**
+   * A shallow copy of `res.locals` of the request that opened the connection, taken once the
+   * middleware in front of the service ran: what authentication or session middleware said
+   * about the client. A copy, so that it means the same on every transport: what is written
+   * to that response's locals later (a streaming response lives on, a poll's does not) is not
+   * seen here, and what the application writes here stays with the connection. An empty
+   * object where no app ran (the sockjs-node compatible server's own installations).
+   */
+  get locals(): ConnectionLocals {
+    return (this.#locals ??= Object.create(null) as ConnectionLocals);
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
@@ -191,9 +212,19 @@ export class Connection extends Stream {
     return `<SockJSConnection ${this.id}>`;
   }
 
-  /** @internal Records where the connection comes from: the request that opened it. */
-  describe(protocol: ConnectionProtocol, req: IncomingMessage | null, socket: Socket | null): void {
+  /**
+   * @internal Records where the connection comes from: the request that opened it, and the
+   * `res.locals` its middleware filled (null when no app ran).
+   */
+  describe(
+    protocol: ConnectionProtocol,
+    req: IncomingMessage | null,
+    socket: Socket | null,
+    locals: object | null,
+  ): void {
     this.protocol = protocol;
+    // Null prototype, as Express's own res.locals: no inherited keys to confuse a lookup.
+    if (locals !== null) this.#locals = Object.assign(Object.create(null) as ConnectionLocals, locals);
     if (req === null) return;
     if (socket) {
       this.remoteAddress = socket.remoteAddress;

@@ -96,9 +96,10 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
 
   /**
    * A receiving connection arrives for this session. `req` is the request that brought it,
-   * which describes the connection when the session is new.
+   * and `locals` the `res.locals` its middleware filled (null when no app ran): they describe
+   * the connection when the session is new.
    */
-  attach(receiver: Receiver, req: IncomingMessage | null): void {
+  attach(receiver: Receiver, req: IncomingMessage | null, locals: object | null): void {
     if (this.receiver !== null) {
       receiver.sendFrame(ANOTHER_CONNECTION_FRAME);
       receiver.end();
@@ -112,7 +113,7 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
     this.receiver = receiver;
     receiver.owner = this;
     if (this.readyState === ReadyState.CONNECTING) {
-      this.connection.describe(receiver.protocol, req, receiver.socket);
+      this.connection.describe(receiver.protocol, req, receiver.socket, locals);
       this.readyState = ReadyState.OPEN;
       receiver.sendFrame(OPEN_FRAME);
       process.nextTick(emitConnection, this);

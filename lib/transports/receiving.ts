@@ -4,6 +4,7 @@ import { callbackParameter } from './callback';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { sendRefusal, sendText } from '../http/respond';
 import { NO_CACHE, cors } from '../http/headers';
+import { responseLocals } from '../http/locals';
 import type { Session } from '../session/session';
 
 /**
@@ -25,7 +26,11 @@ export function receive(request: SessionRequest, context: TransportContext, form
   const session = sessions.here(request.sessionId);
   if (session !== undefined) {
     if (admitted(session, request, context, format))
-      session.attach(responseReceiver(request, context, format, callback), request.req);
+      session.attach(
+        responseReceiver(request, context, format, callback),
+        request.req,
+        responseLocals(request.res),
+      );
     return;
   }
   sessions.locateForReceiving(request.prefix, request.sessionId, (holder) => {
@@ -33,7 +38,11 @@ export function receive(request: SessionRequest, context: TransportContext, form
       const session = openHere(request, context);
       // Another request, from another address, may have opened it while the lookup answered.
       if (session !== null && admitted(session, request, context, format))
-        session.attach(responseReceiver(request, context, format, callback), request.req);
+        session.attach(
+          responseReceiver(request, context, format, callback),
+          request.req,
+          responseLocals(request.res),
+        );
       return;
     }
     const receiver = responseReceiver(request, context, format, callback);
@@ -77,7 +86,7 @@ function attachHere(request: SessionRequest, context: TransportContext, receiver
   const addresses = context.addresses;
   // Opened meanwhile by a request from another address: this one gets nothing of it.
   if (addresses !== null && !addresses.admits(session, request.req)) receiver.end();
-  else session.attach(receiver, request.req);
+  else session.attach(receiver, request.req, responseLocals(request.res));
   return true;
 }
 

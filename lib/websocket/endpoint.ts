@@ -7,6 +7,7 @@ import type { SessionRegistry } from '../session/registry';
 import { IndexedSet } from '../session/indexed-set';
 import { jsessionidCookie } from '../http/cookie';
 import { sendRefusal, sendText } from '../http/respond';
+import { responseLocals } from '../http/locals';
 import { upgradeContext } from '../upgrade';
 import { WebsocketReceiver, type WebsocketHost } from './receiver';
 
@@ -57,7 +58,7 @@ export class WebsocketEndpoint implements WebsocketHost {
       cookies === undefined
         ? null
         : (Array.isArray(cookies) ? cookies : [String(cookies)]).map((c) => 'Set-Cookie: ' + c);
-    this.handshake(req, context.socket, context.head, raw, prefix, extra);
+    this.handshake(req, context.socket, context.head, raw, prefix, extra, responseLocals(res));
     return true;
   }
 
@@ -76,7 +77,7 @@ export class WebsocketEndpoint implements WebsocketHost {
       return false;
     }
     const extra = cookieRule === false ? null : ['Set-Cookie: ' + jsessionidCookie(cookieRule, req)];
-    this.handshake(req, socket, head, raw, prefix, extra);
+    this.handshake(req, socket, head, raw, prefix, extra, null);
     return true;
   }
 
@@ -109,13 +110,15 @@ export class WebsocketEndpoint implements WebsocketHost {
     raw: boolean,
     prefix: string,
     extraHeaders: string[] | null,
+    /** `res.locals` of the request, for the connection; null when no app ran. */
+    locals: object | null,
   ): void {
     if (extraHeaders !== null) this.handshakeHeaders.set(req, extraHeaders);
     // ws completes a handshake synchronously: the 101 and the open frame leave in one write.
     socket.cork();
     try {
       this.websocketServer().handleUpgrade(req, socket, head, (ws) =>
-        this.websocketOpened(ws, req, raw, prefix),
+        this.websocketOpened(ws, req, raw, prefix, locals),
       );
     } finally {
       socket.uncork();
@@ -137,7 +140,13 @@ export class WebsocketEndpoint implements WebsocketHost {
     return this.wss;
   }
 
-  private websocketOpened(ws: WebSocket, req: IncomingMessage, raw: boolean, prefix: string): void {
+  private websocketOpened(
+    ws: WebSocket,
+    req: IncomingMessage,
+    raw: boolean,
+    prefix: string,
+    locals: object | null,
+  ): void {
     const receiver = new WebsocketReceiver(req.socket as Socket | null, ws, raw, this);
     this.websockets.add(receiver);
     if (this.sweepTimer === null) {
@@ -147,7 +156,7 @@ export class WebsocketEndpoint implements WebsocketHost {
     }
     const session = this.registry.openForSocket('', prefix);
     receiver.session = session;
-    session.attach(receiver, req);
+    session.attach(receiver, req, locals);
   }
 
   private stopSweep(): void {

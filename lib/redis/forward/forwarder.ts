@@ -324,7 +324,7 @@ export class Forwarder implements RelayHost, RemoteLink {
       message.callback,
     );
     this.remotes.set(remote.name, remote);
-    session.attach(remote, null);
+    session.attach(remote, null, null);
   }
 
   private deliverSend(message: Extract<ForwardMessage, { type: 'send' }>): void {
