@@ -20,6 +20,11 @@ export const SERVICE = Symbol('sockjs.service');
  * `connection` for every new client.
  */
 export interface SockjsRouter extends Router {
+  /**
+   * Connect-style middleware: Connect (and any router that sets `req.originalUrl` and
+   * strips the mount from `req.url`) passes plain Node requests, not Express's.
+   */
+  (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void;
   on(event: 'connection', listener: (connection: Connection) => void): this;
   once(event: 'connection', listener: (connection: Connection) => void): this;
   off(event: 'connection', listener: (connection: Connection) => void): this;

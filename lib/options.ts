@@ -2,6 +2,8 @@ import { debuglog } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerOptions as WsServerOptions } from 'ws';
 import { OWN_ORIGIN, originPolicy, type OriginPolicy } from './http/origin';
+import { closestName } from './closest-name';
+import { describeValue } from './describe-value';
 
 /** Severity levels passed to the `log` option, as in sockjs-node. */
 export type LogSeverity = 'debug' | 'info' | 'error';
@@ -225,6 +227,69 @@ export interface NormalizedOptions {
 
 export const DEFAULT_SOCKJS_URL = 'https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js';
 
+/** Every option name, camelCase first: the compiler checks that none is missing or extra. */
+const OPTION_NAMES: Readonly<Record<keyof SockjsOptions, true>> = {
+  sockjsUrl: true,
+  responseLimit: true,
+  heartbeatDelay: true,
+  disconnectDelay: true,
+  jsessionid: true,
+  origins: true,
+  maxSessions: true,
+  maxQueuedBytes: true,
+  highWaterMark: true,
+  fastPath: true,
+  bindSessionToAddress: true,
+  bodyTimeout: true,
+  transports: true,
+  websocket: true,
+  disableCors: true,
+  log: true,
+  maxBodySize: true,
+  websocketOptions: true,
+  baseUrl: true,
+  base_url: true,
+  bind_session_to_address: true,
+  sockjs_url: true,
+  response_limit: true,
+  heartbeat_delay: true,
+  disconnect_delay: true,
+  disable_cors: true,
+  max_body_size: true,
+  disabled_transports: true,
+};
+
+/** The names `SockjsOptions` has, sockjs-node's aliases included. */
+export const SERVICE_OPTION_NAMES: readonly string[] = Object.freeze(Object.keys(OPTION_NAMES));
+
+/** Whether `name` is one of SERVICE_OPTION_NAMES. */
+export function isServiceOptionName(name: string): boolean {
+  return Object.hasOwn(OPTION_NAMES, name);
+}
+
+/** "unknown option responseLimt; did you mean responseLimit?", the suggestion from `known`. */
+export function unknownOptionMessage(name: string, known: readonly string[]): string {
+  const closest = closestName(name, known);
+  return `unknown option ${name}` + (closest === null ? '' : `; did you mean ${closest}?`);
+}
+
+/**
+ * Throws for the first name that is no option: a typo would otherwise leave the option at
+ * its default without a word. `prefix`, sockjs-node's way to place a service, gets the
+ * Express way instead.
+ */
+function rejectUnknownNames(options: Readable): void {
+  for (const name of Object.keys(options)) {
+    if (isServiceOptionName(name)) continue;
+    if (name === 'prefix') {
+      throw new TypeError(
+        "sockjs: sockjsMiddleware() has no prefix option; mount it where it should answer: app.use('/echo', sockjsMiddleware())",
+      );
+    }
+    throw new TypeError('sockjs: ' + unknownOptionMessage(name, SERVICE_OPTION_NAMES));
+  }
+}
+
 /** Pairs of (camelCase name, sockjs-node alias). */
 const ALIASES = [
   ['sockjsUrl', 'sockjs_url'],
@@ -249,7 +314,7 @@ function pick(options: Readable, name: string, alias: string): unknown {
 function positiveInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TypeError(`sockjs: option ${name} must be a positive integer, got ${String(value)}`);
+    throw new TypeError(`sockjs: option ${name} must be a positive integer, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -257,21 +322,22 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
 function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') {
-    throw new TypeError(`sockjs: option ${name} must be a boolean, got ${typeof value}`);
+    throw new TypeError(`sockjs: option ${name} must be a boolean, got ${describeValue(value)}`);
   }
   return value;
 }
 
 function transportList(name: string, value: unknown): TransportName[] {
   if (!Array.isArray(value)) {
-    throw new TypeError(`sockjs: option ${name} must be an array of transport names`);
+    throw new TypeError(
+      `sockjs: option ${name} must be an array of transport names, got ${describeValue(value)}`,
+    );
   }
   for (const item of value) {
     if (!TRANSPORT_NAMES.includes(item as TransportName)) {
-      throw new TypeError(
-        `sockjs: option ${name} has an unknown transport ${JSON.stringify(item)}; ` +
-          `known ones are ${TRANSPORT_NAMES.join(', ')}`,
-      );
+      const what =
+        typeof item === 'string' ? `an unknown transport ${JSON.stringify(item)}` : describeValue(item);
+      throw new TypeError(`sockjs: option ${name} has ${what}; known ones are ${TRANSPORT_NAMES.join(', ')}`);
     }
   }
   return value as TransportName[];
@@ -280,9 +346,10 @@ function transportList(name: string, value: unknown): TransportName[] {
 /** Validates options once, at creation time, and returns them frozen with defaults. */
 export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunction): NormalizedOptions {
   if (input === null || typeof input !== 'object') {
-    throw new TypeError('sockjs: options must be an object');
+    throw new TypeError(`sockjs: options must be an object, got ${describeValue(input)}`);
   }
   const options = input as Readable;
+  rejectUnknownNames(options);
   const values: Record<(typeof ALIASES)[number][0], unknown> = {
     sockjsUrl: undefined,
     responseLimit: undefined,
@@ -297,7 +364,9 @@ export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunc
 
   const sockjsUrl = values.sockjsUrl === undefined ? DEFAULT_SOCKJS_URL : values.sockjsUrl;
   if (typeof sockjsUrl !== 'string' || !/^(\/|http)/.test(sockjsUrl)) {
-    throw new TypeError('sockjs: option sockjsUrl must be a string starting with "/" or "http"');
+    throw new TypeError(
+      `sockjs: option sockjsUrl must be a string starting with "/" or "http", got ${describeValue(sockjsUrl)}`,
+    );
   }
 
   const jsessionid = jsessionidOption(options.jsessionid);
@@ -317,13 +386,17 @@ export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunc
 
   const log = options.log ?? defaultLog ?? defaultLogFunction;
   if (typeof log !== 'function') {
-    throw new TypeError('sockjs: option log must be a function (severity, message)');
+    throw new TypeError(
+      `sockjs: option log must be a function (severity, message), got ${describeValue(log)}`,
+    );
   }
 
   const maxBodySize = positiveInteger('maxBodySize', values.maxBodySize, 1024 * 1024);
   const websocketOptions = options.websocketOptions ?? {};
   if (websocketOptions === null || typeof websocketOptions !== 'object') {
-    throw new TypeError('sockjs: option websocketOptions must be an object of ws server settings');
+    throw new TypeError(
+      `sockjs: option websocketOptions must be an object of ws server settings, got ${describeValue(websocketOptions)}`,
+    );
   }
   const wsSettings = websocketOptions as WebsocketOptions;
 
@@ -333,7 +406,7 @@ export function normalizeOptions(input: SockjsOptions = {}, defaultLog?: LogFunc
     heartbeatDelay: positiveInteger('heartbeatDelay', values.heartbeatDelay, 25_000),
     disconnectDelay: positiveInteger('disconnectDelay', values.disconnectDelay, 5_000),
     jsessionid,
-    origins: originPolicy(options.origins, OWN_ORIGIN),
+    origins: originsOption(options.origins),
     maxSessions,
     maxQueuedBytes: positiveInteger('maxQueuedBytes', options.maxQueuedBytes, 4 * 1024 * 1024),
     highWaterMark: positiveInteger('highWaterMark', options.highWaterMark, 64 * 1024),
@@ -368,21 +441,54 @@ function jsessionidOption(value: unknown): NormalizedOptions['jsessionid'] {
   if (value !== null && typeof value === 'object') {
     const cookie = value as JsessionidCookieOptions;
     if (cookie.sameSite !== undefined && !['Strict', 'Lax', 'None'].includes(cookie.sameSite)) {
-      throw new TypeError('sockjs: option jsessionid.sameSite must be "Strict", "Lax" or "None"');
+      throw new TypeError(
+        `sockjs: option jsessionid.sameSite must be "Strict", "Lax" or "None", got ${describeValue(cookie.sameSite)}`,
+      );
     }
     booleanOption('jsessionid.secure', cookie.secure, false);
     booleanOption('jsessionid.httpOnly', cookie.httpOnly, false);
     return Object.freeze({ ...cookie });
   }
   throw new TypeError(
-    'sockjs: option jsessionid must be a boolean, a function (req, res) or cookie attributes',
+    `sockjs: option jsessionid must be a boolean, a function (req, res) or cookie attributes, got ${describeValue(value)}`,
   );
 }
 
 function baseUrlOption(value: unknown): string | null {
   if (value === undefined) return null;
   if (typeof value !== 'string' || !/^(\/|https?:\/\/)/.test(value)) {
-    throw new TypeError('sockjs: option baseUrl must be a URL starting with "/", "http://" or "https://"');
+    throw new TypeError(
+      `sockjs: option baseUrl must be a URL starting with "/", "http://" or "https://", got ${describeValue(value)}`,
+    );
   }
   return value.replace(/\/$/, '');
+}
+
+/** The shape of `origins` checked here, so that a wrong one is told what it was. */
+function originsOption(value: unknown): OriginPolicy {
+  if (typeof value === 'string' && value !== '*' && value !== 'same-origin') {
+    throw new TypeError(
+      `sockjs: option origins must be '*', 'same-origin', an array of origins and patterns, or a function, got ${describeValue(value)}; write [${JSON.stringify(value)}] for one origin`,
+    );
+  }
+  if (
+    value !== undefined &&
+    typeof value !== 'string' &&
+    typeof value !== 'function' &&
+    !Array.isArray(value)
+  ) {
+    throw new TypeError(
+      `sockjs: option origins must be '*', 'same-origin', an array of origins and patterns, or a function, got ${describeValue(value)}`,
+    );
+  }
+  if (Array.isArray(value)) {
+    for (const entry of value as unknown[]) {
+      if (typeof entry !== 'string' && !(entry instanceof RegExp)) {
+        throw new TypeError(
+          `sockjs: option origins has ${describeValue(entry)}; use strings or regular expressions`,
+        );
+      }
+    }
+  }
+  return originPolicy(value, OWN_ORIGIN);
 }

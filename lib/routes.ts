@@ -30,6 +30,8 @@ export class RouteTable {
   private readonly origins: OriginGate;
   /** The `trust proxy` rule of the app the service was last reached through. */
   private proxyTrust: ProxyTrust | null = null;
+  /** Whether the log has heard that WebSocket upgrades reach the service without attachUpgrade(). */
+  private saidUpgradesNeedAttaching = false;
 
   constructor(private readonly service: SockjsService) {
     const log = service.options.log;
@@ -88,7 +90,8 @@ export class RouteTable {
       if (!service.options.transports.has('websocket')) return false;
       // Each websocket is its own session: the id in a framed URL names nothing.
       if (method !== 'GET') sendMethodNotAllowed(res, 'GET');
-      else if (!service.websockets.upgrade(req, res, websocket === 'raw', prefix)) notAnUpgrade(req, res);
+      else if (!service.websockets.upgrade(req, res, websocket === 'raw', prefix) && notAnUpgrade(req, res))
+        this.sayUpgradesNeedAttaching(prefix);
       return true;
     }
     const match = SESSION_PATH.exec(pathname);
@@ -135,6 +138,21 @@ export class RouteTable {
     if (session === undefined || session.connection.prefix !== base) return false;
     const addresses = this.service.addresses;
     return addresses === null || addresses.admits(session, req);
+  }
+
+  /**
+   * Once per service: a WebSocket that can never open is easy to miss, since clients fall
+   * back to other transports without a word.
+   */
+  private sayUpgradesNeedAttaching(base: string): void {
+    if (this.saidUpgradesNeedAttaching) return;
+    this.saidUpgradesNeedAttaching = true;
+    this.service.options.log(
+      'error',
+      `a WebSocket upgrade for the service at ${base === '' ? '/' : base} came in as a plain ` +
+        'HTTP request and got 400: call attachUpgrade(server) on the HTTP server the app listens ' +
+        'on. Until then clients fall back to other transports. (Said once per service.)',
+    );
   }
 
   /**

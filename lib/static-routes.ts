@@ -75,14 +75,19 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 /**
  * A websocket URL reached as a plain HTTP request: 400 with the reason, as the protocol
  * suite expects. A well-formed upgrade only gets here when no `attachUpgrade(server)` hook
- * handed it over.
+ * handed it over: Node emits an upgrade to a server without `'upgrade'` listeners as a
+ * plain `'request'`.
+ * @returns whether it was such a well-formed upgrade
  */
-export function notAnUpgrade(req: IncomingMessage, res: ServerResponse): void {
+export function notAnUpgrade(req: IncomingMessage, res: ServerResponse): boolean {
   let reason = 'Can "Upgrade" only to "WebSocket".';
+  let unhooked = false;
   if ((req.headers.upgrade ?? '').toLowerCase() === 'websocket') {
-    reason = /\bupgrade\b/i.test(req.headers.connection ?? '')
+    unhooked = /\bupgrade\b/i.test(req.headers.connection ?? '');
+    reason = unhooked
       ? 'WebSocket upgrades need attachUpgrade(server) on this HTTP server.'
       : '"Connection" must be "Upgrade".';
   }
   sendText(res, 400, reason, { 'Content-Type': TEXT_PLAIN });
+  return unhooked;
 }

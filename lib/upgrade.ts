@@ -1,13 +1,9 @@
-import {
-  STATUS_CODES,
-  type IncomingMessage,
-  type ServerResponse,
-  type Server as HttpServer,
-} from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
+import { STATUS_CODES, Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { RESPONSES_FOR_UPGRADES, giveSocket, responseForUpgrade } from './internals';
+import { describeValue } from './describe-value';
 
 /** What a service needs to take over an upgrade request that reached it. */
 export interface UpgradeContext {
@@ -65,12 +61,13 @@ export function attachUpgrade(server: HttpServer | HttpsServer, options: AttachU
   if (!RESPONSES_FOR_UPGRADES) {
     throw new Error('sockjs: this Node.js has no ServerResponse.assignSocket(); attachUpgrade() needs it');
   }
-  if (
-    server === null ||
-    typeof server !== 'object' ||
-    typeof (server as Partial<HttpServer>).on !== 'function'
-  ) {
-    throw new TypeError('sockjs: attachUpgrade() takes an http or https server (what app.listen() returns)');
+  // The type says server, but JavaScript (or `any`) lets anything in: an app is the usual slip.
+  const given: unknown = server;
+  if (!(given instanceof HttpServer) && !(given instanceof HttpsServer)) {
+    throw new TypeError(
+      `sockjs: attachUpgrade needs the http.Server that app.listen() returns, got ${describeHandler(server)}; ` +
+        'write attachUpgrade(app.listen(8080))',
+    );
   }
   const timeout = upgradeTimeout(options);
   const marked = server as (HttpServer | HttpsServer) & { [ATTACHED]?: { timeout: number } };
@@ -86,14 +83,30 @@ export function attachUpgrade(server: HttpServer | HttpsServer, options: AttachU
   });
 }
 
+/**
+ * What was given where a server belongs. An app or a router is the likely mistake: they are
+ * functions that look like servers (Express apps even have `on`), and never see an upgrade.
+ */
+function describeHandler(value: unknown): string {
+  if (typeof value !== 'function') return describeValue(value);
+  const has = (name: string): boolean =>
+    typeof (value as unknown as Record<string, unknown>)[name] === 'function';
+  if (has('listen') && has('set') && has('handle')) return 'an Express application';
+  if (has('listen') && has('use') && has('handle')) return 'a Connect application';
+  if (has('use') && has('handle')) return 'a router';
+  return describeValue(value);
+}
+
 function upgradeTimeout(options: AttachUpgradeOptions): number {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError('sockjs: attachUpgrade() options must be an object');
+    throw new TypeError(`sockjs: attachUpgrade() options must be an object, got ${describeValue(options)}`);
   }
   const value = options.upgradeTimeout;
   if (value === undefined) return DEFAULT_UPGRADE_TIMEOUT_MS;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TypeError(`sockjs: option upgradeTimeout must be a positive integer, got ${String(value)}`);
+    throw new TypeError(
+      `sockjs: option upgradeTimeout must be a positive integer, got ${describeValue(value)}`,
+    );
   }
   return value;
 }

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
 import { normalizeOptions } from '../lib/options';
-import { sockjsMiddleware } from '../lib/index';
+import { describeValue } from '../lib/describe-value';
+import { createServer, sockjsMiddleware, type CompatServerOptions, type HandlerOptions } from '../lib/index';
 
 describe('options', () => {
   it('has the documented defaults', () => {
@@ -77,7 +79,7 @@ describe('options', () => {
       [{ jsessionid: 'yes' }, /jsessionid must be a boolean, a function \(req, res\) or cookie attributes/],
       [{ jsessionid: { sameSite: 'lax' } }, /jsessionid.sameSite must be "Strict", "Lax" or "None"/],
       [{ origins: 'https://example.com' }, /origins must be '\*', 'same-origin', an array/],
-      [{ origins: [42] }, /origins has 42/],
+      [{ origins: [42] }, /origins has the number 42/],
       [{ maxSessions: -1 }, /maxSessions must be a positive integer/],
       [{ maxQueuedBytes: 0 }, /maxQueuedBytes must be a positive integer/],
       [{ highWaterMark: 'big' }, /highWaterMark must be a positive integer/],
@@ -156,5 +158,121 @@ describe('options', () => {
     const options = normalizeOptions({ websocketOptions: { maxPayload: 4096, perMessageDeflate: true } });
     assert.equal(options.websocketOptions.maxPayload, 4096);
     assert.equal(options.websocketOptions.perMessageDeflate, true);
+  });
+});
+
+describe('unknown option names', () => {
+  it('throw a TypeError that names the closest known option', () => {
+    const cases: [string, string][] = [
+      ['responseLimt', 'sockjs: unknown option responseLimt; did you mean responseLimit?'],
+      ['heartBeatDelay', 'sockjs: unknown option heartBeatDelay; did you mean heartbeatDelay?'],
+      ['origin', 'sockjs: unknown option origin; did you mean origins?'],
+      ['respnoseLimit', 'sockjs: unknown option respnoseLimit; did you mean responseLimit?'],
+      ['heartbeat_dely', 'sockjs: unknown option heartbeat_dely; did you mean heartbeat_delay?'],
+      ['disabledTransports', 'sockjs: unknown option disabledTransports; did you mean disabled_transports?'],
+      ['colour', 'sockjs: unknown option colour'],
+    ];
+    for (const [name, message] of cases) {
+      assert.throws(() => sockjsMiddleware({ [name]: 1 } as never), { name: 'TypeError', message });
+    }
+  });
+
+  it('tell a prefix to mount the service where it should answer', () => {
+    assert.throws(() => sockjsMiddleware({ prefix: '/echo' } as never), {
+      name: 'TypeError',
+      message:
+        "sockjs: sockjsMiddleware() has no prefix option; mount it where it should answer: app.use('/echo', sockjsMiddleware())",
+    });
+  });
+
+  describe('given to createServer()', () => {
+    it('are logged with the closest known option and ignored, as sockjs-node ignored them', () => {
+      const lines: string[] = [];
+      const sockjs = createServer({
+        prefix: '/echo',
+        faye_server_options: null,
+        response_limit: 4096,
+        responseLimt: 5,
+        log: (severity, message) => lines.push(`${severity} ${message}`),
+      } as CompatServerOptions);
+      assert.deepEqual(
+        lines.filter((line) => line.includes('unknown')),
+        ['error unknown option responseLimt; did you mean responseLimit? (ignored, as sockjs-node did)'],
+      );
+      const http = createHttpServer();
+      sockjs.installHandlers(http, { prefx: '/chat' } as HandlerOptions);
+      assert.deepEqual(
+        lines.filter((line) => line.includes('unknown')).slice(1),
+        ['error unknown option prefx; did you mean prefix? (ignored, as sockjs-node did)'],
+        'an installation logs its own unknown names only',
+      );
+      sockjs.detach(http);
+    });
+
+    it('still fail on a known name with a wrong value', () => {
+      assert.throws(() => createServer({ heartbeat_delay: '25000' as never, log: () => undefined }), {
+        name: 'TypeError',
+        message: 'sockjs: option heartbeatDelay must be a positive integer, got the string "25000"',
+      });
+    });
+  });
+});
+
+describe('type errors', () => {
+  it('say what was given', () => {
+    assert.throws(() => sockjsMiddleware({ heartbeatDelay: '25000' as never }), {
+      name: 'TypeError',
+      message: 'sockjs: option heartbeatDelay must be a positive integer, got the string "25000"',
+    });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ responseLimit: -1 }, 'option responseLimit must be a positive integer, got the number -1'],
+      [{ maxBodySize: true }, 'option maxBodySize must be a positive integer, got true'],
+      [{ fastPath: 'yes' }, 'option fastPath must be a boolean, got the string "yes"'],
+      [{ websocket: 0 }, 'option websocket must be a boolean, got the number 0'],
+      [{ transports: 'websocket' }, 'must be an array of transport names, got the string "websocket"'],
+      [{ transports: [null] }, 'option transports has null; known ones are'],
+      [{ log: console }, 'option log must be a function (severity, message), got an object'],
+      [{ sockjsUrl: ['/s.js'] }, 'got an array'],
+      [{ jsessionid: null }, 'got null'],
+      [{ baseUrl: new URL('https://a.example') }, 'got a URL'],
+      [{ origins: 'https://a.example' }, `got the string "https://a.example"; write ["https://a.example"]`],
+      [{ origins: 42 }, 'got the number 42'],
+      [{ origins: [() => true] }, 'option origins has a function; use strings'],
+      [{ websocketOptions: 'deflate' }, 'got the string "deflate"'],
+    ];
+    for (const [input, message] of cases) {
+      assert.throws(
+        () => sockjsMiddleware(input as never),
+        (error: Error) => error instanceof TypeError && error.message.includes(message),
+        message,
+      );
+    }
+    assert.throws(() => sockjsMiddleware('fast' as never), {
+      message: 'sockjs: options must be an object, got the string "fast"',
+    });
+  });
+
+  it('describe every kind of value the same way', () => {
+    function named(): void {}
+    const cases: [unknown, string][] = [
+      ['25000', 'the string "25000"'],
+      ['x'.repeat(50), `the string "${'x'.repeat(40)}…"`],
+      [25000, 'the number 25000'],
+      [NaN, 'the number NaN'],
+      [5n, 'the bigint 5n'],
+      [false, 'false'],
+      [[], 'an empty array'],
+      [[1, 2], 'an array'],
+      [named, 'the function named'],
+      [[() => 1][0], 'a function'],
+      [{ a: 1 }, 'an object'],
+      [Object.create(null), 'an object'],
+      [new Map(), 'a Map'],
+      [new Error('x'), 'an Error'],
+      [null, 'null'],
+      [undefined, 'undefined'],
+      [Symbol('s'), 'a symbol'],
+    ];
+    for (const [value, description] of cases) assert.equal(describeValue(value), description);
   });
 });

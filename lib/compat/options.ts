@@ -1,5 +1,7 @@
 import { format } from 'node:util';
+import { SERVICE_OPTION_NAMES, isServiceOptionName, unknownOptionMessage } from '../options';
 import type { LogFunction, SockjsOptions } from '../options';
+import { describeValue } from '../describe-value';
 import { startsWithSegment } from '../http/mount';
 
 /** faye-websocket server settings sockjs-node accepted; mapped onto `ws` (see docs). */
@@ -34,11 +36,38 @@ export const printLine: LogFunction = (_severity, message) => {
   process.stdout.write(format(message) + '\n');
 };
 
-/** Splits compat options into the prefix and the service options. */
-export function splitCompatOptions(options: CompatServerOptions): { prefix: string; service: SockjsOptions } {
-  const { prefix, faye_server_options, ...service } = options;
+/** The names createServer() knows: the service options and sockjs-node's own. */
+const COMPAT_OPTION_NAMES: readonly string[] = [...SERVICE_OPTION_NAMES, 'prefix', 'faye_server_options'];
+
+/** What splitCompatOptions() makes of compatible options. */
+export interface SplitCompatOptions {
+  readonly prefix: string;
+  readonly service: SockjsOptions;
+  /**
+   * The unknown names, left out of `service`: sockjs-node ignored names it did not know, so a
+   * migration must not break on one; the caller logs ignoredOptionMessage() for each.
+   */
+  readonly ignored: readonly string[];
+}
+
+/** "unknown option responseLimt; did you mean responseLimit? (ignored, as sockjs-node did)" */
+export function ignoredOptionMessage(name: string): string {
+  return `${unknownOptionMessage(name, COMPAT_OPTION_NAMES)} (ignored, as sockjs-node did)`;
+}
+
+/** Splits compat options into the prefix and the service options, leaving unknown names out. */
+export function splitCompatOptions(options: CompatServerOptions): SplitCompatOptions {
+  const { prefix, faye_server_options, ...named } = options;
+  const service: SockjsOptions = {};
+  const ignored: string[] = [];
+  for (const [name, value] of Object.entries(named)) {
+    if (isServiceOptionName(name)) (service as Record<string, unknown>)[name] = value;
+    else ignored.push(name);
+  }
   const chosen = prefix ?? '';
-  if (typeof chosen !== 'string') throw new TypeError('sockjs: option prefix must be a string');
+  if (typeof chosen !== 'string') {
+    throw new TypeError(`sockjs: option prefix must be a string, got ${describeValue(chosen)}`);
+  }
   if (faye_server_options) {
     const ws = { ...service.websocketOptions };
     const maxLength = faye_server_options.maxLength ?? faye_server_options.max_length;
@@ -48,7 +77,7 @@ export function splitCompatOptions(options: CompatServerOptions): { prefix: stri
     }
     service.websocketOptions = ws;
   }
-  return { prefix: chosen.replace(/\/$/, ''), service };
+  return { prefix: chosen.replace(/\/$/, ''), service, ignored };
 }
 
 /** The base URL a request is under (the start of its URL), or null when it is not. */

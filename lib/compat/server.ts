@@ -9,6 +9,7 @@ import { mountPath, pathBelow } from '../http/mount';
 import type { Connection } from '../session/connection';
 import { install, uninstall } from './hook';
 import {
+  ignoredOptionMessage,
   printLine,
   prefixMatcher,
   splitCompatOptions,
@@ -32,7 +33,7 @@ export class SockjsServer extends EventEmitter {
   readonly options: Readonly<CompatServerOptions>;
   private readonly services: SockjsService[] = [];
   /** The service options of installations without overrides; validated at createServer(). */
-  private readonly normalized: { prefix: string; options: NormalizedOptions };
+  private readonly normalized: CompatNormalized;
 
   constructor(options: CompatServerOptions = {}) {
     super();
@@ -41,6 +42,7 @@ export class SockjsServer extends EventEmitter {
     this.options = Object.freeze({ ...options });
     // Validated now, so a bad option fails at createServer(), as sockjs-node's users expect.
     this.normalized = normalizeCompat(this.options);
+    logIgnored(this.normalized, this.normalized.ignored);
   }
 
   override on(event: 'connection', listener: (connection: Connection) => void): this;
@@ -121,10 +123,16 @@ export class SockjsServer extends EventEmitter {
   }
 
   private createService(overrides: HandlerOptions): { prefix: string; door: FrontDoor } {
-    const { prefix, options } =
-      Object.keys(overrides).length === 0
-        ? this.normalized
-        : normalizeCompat({ ...this.options, ...overrides });
+    let chosen = this.normalized;
+    if (Object.keys(overrides).length > 0) {
+      chosen = normalizeCompat({ ...this.options, ...overrides });
+      // The constructor's unknown names were logged when it ran.
+      logIgnored(
+        chosen,
+        chosen.ignored.filter((name) => Object.hasOwn(overrides, name)),
+      );
+    }
+    const { prefix, options } = chosen;
     const door = new FrontDoor(options, this);
     this.services.push(door.service);
     options.log('debug', `SockJS bound to ${JSON.stringify(prefix)}`);
@@ -132,12 +140,24 @@ export class SockjsServer extends EventEmitter {
   }
 }
 
+/** Compatible options made ready: the prefix, the service options, the names left out. */
+interface CompatNormalized {
+  readonly prefix: string;
+  readonly options: NormalizedOptions;
+  readonly ignored: readonly string[];
+}
+
 /** The prefix and the service options of compatible options, with sockjs-node's log default. */
-function normalizeCompat(options: CompatServerOptions): { prefix: string; options: NormalizedOptions } {
-  const { prefix, service } = splitCompatOptions(options);
+function normalizeCompat(options: CompatServerOptions): CompatNormalized {
+  const { prefix, service, ignored } = splitCompatOptions(options);
   // sockjs-node served every origin; so does its API here unless `origins` says otherwise.
   const withOrigins = service.origins === undefined ? { ...service, origins: '*' as const } : service;
-  return { prefix, options: normalizeOptions(withOrigins, printLine) };
+  return { prefix, options: normalizeOptions(withOrigins, printLine), ignored };
+}
+
+/** An unknown name is a likely typo: said at severity error, so that a filtering log shows it. */
+function logIgnored(normalized: CompatNormalized, names: readonly string[]): void {
+  for (const name of names) normalized.options.log('error', ignoredOptionMessage(name));
 }
 
 /** sockjs-node's `createServer(options)`. */
