@@ -18,7 +18,13 @@ interface PackageJson {
   name: string;
   main: string;
   types: string;
-  exports: { '.': { types: string; import: string; require: string } };
+  exports: Record<string, string | Record<string, Record<string, string>>>;
+}
+
+/** Every file an `exports` entry names, through its nested conditions. */
+function exportTargets(entry: string | Record<string, Record<string, string>>): string[] {
+  if (typeof entry === 'string') return [entry];
+  return Object.values(entry).flatMap((conditions) => Object.values(conditions));
 }
 
 const CHILD_TIMEOUT_MS = 10_000;
@@ -73,7 +79,12 @@ describe('the built package entry points', () => {
 
   it('points main, types and every exports condition at files that exist in dist/', () => {
     assert.equal(pkg.name, 'sockjs-express');
-    const targets = [pkg.main, pkg.types, ...Object.values(pkg.exports['.'])];
+    const targets = [
+      pkg.main,
+      pkg.types,
+      ...exportTargets(pkg.exports['.']),
+      ...exportTargets(pkg.exports['./redis']),
+    ];
     for (const target of targets) {
       assert.ok(target.replace(/^\.\//, '').startsWith('dist/'), `${target} is under dist/`);
       assert.ok(existsSync(join(ROOT, target)), `${target} exists`);
