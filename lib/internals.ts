@@ -17,7 +17,7 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import WebSocketClass, { type WebSocket } from 'ws';
+import WebSocketClass from 'ws';
 
 /** The tricks, by the name `SOCKJS_EXPRESS_PUBLIC_ONLY` turns them off with. */
 export type DependencyTrick =
@@ -131,13 +131,22 @@ const REPEATED_END =
   !off.has('repeated-end') &&
   holds(() => typeof Writable.prototype.end === 'function' && 'writableFinished' in Writable.prototype);
 
-function frameParser(ws: WebSocket): Writable | null {
+/**
+ * A ws WebSocket, as far as these tricks read it. Written out rather than imported from ws,
+ * so that the published declarations need no `@types/ws`; ws's WebSocket fits it.
+ */
+export interface WsSocket {
+  /** The negotiated extensions, `''` for none. */
+  readonly extensions: string;
+}
+
+function frameParser(ws: WsSocket): Writable | null {
   const parser = (ws as unknown as { _receiver?: unknown })._receiver;
   return parser instanceof Writable ? parser : null;
 }
 
 /** Spares a websocket's frame parser and socket the dropped Errors of repeated `end()` calls. */
-export function skipRepeatedEnds(ws: WebSocket, socket: Writable | null): void {
+export function skipRepeatedEnds(ws: WsSocket, socket: Writable | null): void {
   if (!REPEATED_END) return;
   const parser = frameParser(ws);
   if (parser !== null) (parser as unknown as { end: End }).end = endUnlessOver;
@@ -181,7 +190,7 @@ const FRAMES_PAST_SENDER = !off.has('frames-past-sender') && holds(senderWritesA
  * Whether ready-made frames may go straight to this websocket's socket while it is open:
  * the check above held and no extension (permessage-deflate) was negotiated.
  */
-export function writesFramesDirectly(ws: WebSocket): boolean {
+export function writesFramesDirectly(ws: WsSocket): boolean {
   return FRAMES_PAST_SENDER && ws.extensions === '';
 }
 

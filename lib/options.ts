@@ -1,6 +1,6 @@
 import { debuglog } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ServerOptions as WsServerOptions } from 'ws';
+import type { ZlibOptions } from 'node:zlib';
 import { OWN_ORIGIN, originPolicy, type OriginPolicy } from './http/origin';
 import { closestName } from './closest-name';
 import { describeValue } from './describe-value';
@@ -50,11 +50,48 @@ export const TRANSPORT_NAMES: readonly TransportName[] = Object.freeze([
   'jsonp-polling',
 ]);
 
-/** The `ws` server settings a service passes through (`websocketOptions`). */
-export type WebsocketOptions = Pick<
-  WsServerOptions,
-  'maxPayload' | 'perMessageDeflate' | 'skipUTF8Validation' | 'allowSynchronousEvents'
->;
+/**
+ * ws's permessage-deflate settings (`websocketOptions.perMessageDeflate`), as ws documents
+ * them. Written out here rather than imported so that the published types need no
+ * `@types/ws`; lib/websocket/ws-settings.ts fails the build if they drift from ws's.
+ */
+export interface PerMessageDeflateOptions {
+  serverNoContextTakeover?: boolean;
+  clientNoContextTakeover?: boolean;
+  serverMaxWindowBits?: number;
+  clientMaxWindowBits?: number;
+  zlibDeflateOptions?: {
+    flush?: number;
+    finishFlush?: number;
+    chunkSize?: number;
+    windowBits?: number;
+    level?: number;
+    memLevel?: number;
+    strategy?: number;
+    dictionary?: Buffer | Buffer[] | DataView;
+    info?: boolean;
+  };
+  zlibInflateOptions?: ZlibOptions;
+  /** Messages smaller than this many bytes are sent uncompressed. */
+  threshold?: number;
+  /** Compression jobs run at once, per process. */
+  concurrencyLimit?: number;
+}
+
+/**
+ * The `ws` server settings a service passes through (`websocketOptions`). The same types as
+ * ws's `ServerOptions` fields, checked against them when this package is built.
+ */
+export interface WebsocketOptions {
+  /** Largest incoming WebSocket message, in bytes. */
+  maxPayload?: number;
+  /** WebSocket compression: `true`, or ws's settings object. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Skip UTF-8 validation of incoming text messages. */
+  skipUTF8Validation?: boolean;
+  /** As in ws: whether several `message`, `ping` and `pong` events may fire in one tick. */
+  allowSynchronousEvents?: boolean;
+}
 
 /** Options of one SockJS service. Every name also has the sockjs-node snake_case alias. */
 export interface SockjsOptions {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +19,13 @@ interface PackageJson {
   name: string;
   main: string;
   types: string;
-  exports: { '.': { types: string; import: string; require: string } };
+  exports: Record<string, string | Record<string, Record<string, string>>>;
+}
+
+/** Every file an `exports` entry names, through its nested conditions. */
+function exportTargets(entry: string | Record<string, Record<string, string>>): string[] {
+  if (typeof entry === 'string') return [entry];
+  return Object.values(entry).flatMap((conditions) => Object.values(conditions));
 }
 
 const CHILD_TIMEOUT_MS = 10_000;
@@ -73,7 +80,12 @@ describe('the built package entry points', () => {
 
   it('points main, types and every exports condition at files that exist in dist/', () => {
     assert.equal(pkg.name, 'sockjs-express');
-    const targets = [pkg.main, pkg.types, ...Object.values(pkg.exports['.'])];
+    const targets = [
+      pkg.main,
+      pkg.types,
+      ...exportTargets(pkg.exports['.']),
+      ...exportTargets(pkg.exports['./redis']),
+    ];
     for (const target of targets) {
       assert.ok(target.replace(/^\.\//, '').startsWith('dist/'), `${target} is under dist/`);
       assert.ok(existsSync(join(ROOT, target)), `${target} exists`);
@@ -181,5 +193,84 @@ describe('the built package entry points', () => {
       infoStatus: 200,
       infoWebsocket: true,
     });
+  });
+});
+
+/** The files `npm pack` puts in the tarball, by path inside the package. */
+function packedFiles(): string[] {
+  const npmCli = process.env.npm_execpath;
+  const [command, args] =
+    npmCli !== undefined && npmCli.endsWith('.js') ? [process.execPath, [npmCli]] : ['npm', [] as string[]];
+  const output = execFileSync(command, [...args, 'pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const [pack] = JSON.parse(output) as { files: { path: string }[] }[];
+  return pack.files.map((file) => file.path).sort();
+}
+
+/** Files outside dist/ that a user of the package needs. */
+const TOP_LEVEL_FILES = new Set(['LICENSE', 'README.md', 'package.json', 'redis/package.json']);
+
+describe('the tarball', () => {
+  let files: string[];
+  let shipped: Set<string>;
+
+  before(() => {
+    assert.ok(existsSync(join(ROOT, 'dist', 'index.js')), 'dist/ is missing: run `npm run build` first');
+    files = packedFiles();
+    shipped = new Set(files);
+  });
+
+  it('carries the license, the README and the package manifest', () => {
+    for (const name of ['LICENSE', 'README.md', 'package.json'])
+      assert.ok(shipped.has(name), `${name} ships`);
+    assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License/);
+  });
+
+  it('carries dist/ and nothing users do not need (no sources, specs, build output, docs or benches)', () => {
+    const extra = files.filter((path) => !path.startsWith('dist/') && !TOP_LEVEL_FILES.has(path));
+    assert.deepEqual(extra, []);
+    assert.deepEqual(
+      files.filter((path) => /\.test\.|(^|\/)(spec|bench|build|lib)\//.test(path)),
+      [],
+    );
+  });
+
+  it('carries every file main, types and exports name', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
+    const named = [pkg.main, pkg.types, ...Object.values(pkg.exports).flatMap(exportTargets)];
+    const missing = named.map((target) => posix.normalize(target)).filter((path) => !shipped.has(path));
+    assert.deepEqual(missing, []);
+  });
+
+  it('has no source map without its sources, and no reference to a map it lacks', () => {
+    const problems: string[] = [];
+    for (const path of files) {
+      const text = readFileSync(join(ROOT, path), 'utf8');
+      if (path.endsWith('.map')) {
+        const map = JSON.parse(text) as { sources: string[]; sourcesContent?: (string | null)[] };
+        const embedded = (map.sourcesContent ?? []).filter((content) => typeof content === 'string');
+        if (embedded.length !== map.sources.length) problems.push(`${path}: sources not embedded`);
+        continue;
+      }
+      const reference = /^\/\/# sourceMappingURL=(.+)$/m.exec(text);
+      if (reference === null || reference[1].startsWith('data:')) continue;
+      const map = posix.join(posix.dirname(path), reference[1].trim());
+      if (!shipped.has(map)) problems.push(`${path}: refers to ${map}, which does not ship`);
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('has a README whose relative links and images point at files that ship', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]);
+    assert.ok(targets.length > 5, 'the README has links');
+    const broken = targets
+      .filter((target) => !/^[a-z]+:/.test(target) && !target.startsWith('#'))
+      .filter((target) => !shipped.has(posix.normalize(target.split('#')[0])));
+    assert.deepEqual(broken, [], 'relative links to files the registry page cannot show');
   });
 });

@@ -1,5 +1,5 @@
+import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
 import type { Receiver, ReceiverOwner } from '../transports/receiver';
 import type { Indexed } from '../session/indexed-set';
 import type { Session } from '../session/session';
@@ -12,7 +12,7 @@ import {
   messageFrame,
 } from '../protocol/frames';
 import { plainMessageFrame } from '../protocol/plain-frames';
-import { compactListeners, skipRepeatedEnds, writesFramesDirectly } from '../internals';
+import { compactListeners, skipRepeatedEnds, writesFramesDirectly, type WsSocket } from '../internals';
 
 /** Close codes a websocket close frame may carry (RFC 6455 section 7.4). */
 function wireCloseCode(code: number): number {
@@ -28,6 +28,19 @@ export interface WebsocketHost {
   log(severity: LogSeverity, message: string): void;
 }
 
+/**
+ * What a receiver uses of a ws WebSocket. Written out rather than imported from ws, so that
+ * the published declarations need no `@types/ws`; endpoint.ts hands every receiver a ws
+ * WebSocket, so the compiler checks that ws still fits.
+ */
+export interface WebsocketPeer extends WsSocket, EventEmitter {
+  readonly readyState: number;
+  send(data: string | Buffer): void;
+  ping(): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+}
+
 const RECEIVER = Symbol('sockjs.receiver');
 
 /** WebSocket.OPEN. */
@@ -40,7 +53,7 @@ const OPEN = 1;
 const HEARTBEAT_AND_PING = Buffer.from([0x81, 0x01, 0x68, 0x89, 0x00]);
 /** The open frame `o` as an unmasked text frame: the same bytes for every session. */
 const OPEN_TEXT_FRAME = Buffer.from([0x81, 0x01, 0x6f]);
-type OwnedSocket = WebSocket & { [RECEIVER]?: WebsocketReceiver };
+type OwnedSocket = WebsocketPeer & { [RECEIVER]?: WebsocketReceiver };
 
 // One set of listener functions for every socket (no closures per session); `this` is
 // the socket, which points at its receiver.
@@ -122,7 +135,7 @@ export class WebsocketReceiver implements Receiver, Indexed {
 
   constructor(
     readonly socket: Socket | null,
-    readonly ws: WebSocket,
+    readonly ws: WebsocketPeer,
     readonly raw: boolean,
     readonly host: WebsocketHost,
   ) {

@@ -31,14 +31,18 @@ describe('the sockjs-express/redis entry point', () => {
 
   it('is in package.json exports, with redis an optional peer dependency', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-      exports: Record<string, Record<string, string>>;
+      exports: Record<string, Record<string, Record<string, string>>>;
       peerDependencies: Record<string, string>;
       peerDependenciesMeta: Record<string, { optional?: boolean }>;
       dependencies: Record<string, string>;
     };
     const entry = pkg.exports['./redis'];
-    assert.deepEqual(Object.keys(entry), ['types', 'import', 'require']);
-    for (const target of Object.values(entry)) assert.ok(existsSync(join(ROOT, target)), `${target} exists`);
+    assert.deepEqual(Object.keys(entry), ['import', 'require']);
+    for (const conditions of Object.values(entry)) {
+      assert.deepEqual(Object.keys(conditions), ['types', 'default']);
+      for (const target of Object.values(conditions))
+        assert.ok(existsSync(join(ROOT, target)), `${target} exists`);
+    }
     assert.ok(pkg.peerDependencies.redis !== undefined);
     assert.equal(pkg.peerDependenciesMeta.redis.optional, true);
     assert.equal(pkg.dependencies.redis, undefined, 'not a dependency of every user');
