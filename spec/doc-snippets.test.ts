@@ -52,6 +52,7 @@ const CONTEXT: ReadonlyMap<string, string> = new Map([
 
 /** The user's own modules the examples import. */
 const STUBS: ReadonlyMap<string, string> = new Map([
+  ['users.ts', 'export interface User {\n  id: number;\n  name: string;\n}'],
   [
     'auth.ts',
     [

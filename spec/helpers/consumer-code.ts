@@ -63,7 +63,17 @@ chat.on('connection', (conn: Connection) => {
     }
   });
   conn.on('close', () => members.delete(conn));
-  if (!open) conn.close(4000, 'not open');
+  // The events are typed: a message is a string, a misspelt event does not compile.
+  conn.on('message', (message) => {
+    const text: string = message;
+    return text;
+  });
+  // @ts-expect-error there is no 'dta' event
+  conn.on('dta', () => undefined);
+  // @ts-expect-error close passes no code
+  conn.on('close', (code: number) => code);
+  const locals: Record<string, unknown> = conn.locals;
+  if (!open || locals.user === undefined) conn.close(4000, 'not open');
 });
 const firstData: ConnectionEvents['data'] = ['hello'];
 
