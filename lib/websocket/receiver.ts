@@ -12,6 +12,7 @@ import {
   messageFrame,
 } from '../protocol/frames';
 import { plainMessageFrame } from '../protocol/plain-frames';
+import type { SharedMessage } from '../protocol/shared-message';
 import { compactListeners, skipRepeatedEnds, writesFramesDirectly } from '../internals';
 
 /** Close codes a websocket close frame may carry (RFC 6455 section 7.4). */
@@ -99,6 +100,14 @@ function framed(payload: Buffer): Buffer {
 function smallTextFrame(text: string): Buffer {
   const payload = Buffer.allocUnsafe(MAX_HEADER + Buffer.byteLength(text));
   payload.write(text, MAX_HEADER, 'utf8');
+  return framed(payload);
+}
+
+/** A shared message's frame as a whole websocket frame: the same bytes for every socket. */
+function sharedWebsocketFrame(message: SharedMessage): Buffer {
+  const frame = message.frame;
+  const payload = Buffer.allocUnsafe(MAX_HEADER + Buffer.byteLength(frame));
+  payload.write(frame, MAX_HEADER, 'utf8');
   return framed(payload);
 }
 
@@ -202,6 +211,18 @@ export class WebsocketReceiver implements Receiver, Indexed {
       }
     }
     this.sendText(messageFrame(messages));
+  }
+
+  /** A message many sockets send: framed once, and the same bytes written to each. */
+  sendShared(message: SharedMessage): void {
+    if (this.ended) return;
+    if (this.raw) {
+      this.ws.send(message.text);
+      return;
+    }
+    const socket = this.socket;
+    if (socket !== null && this.writesDirectly()) socket.write(message.encoded(sharedWebsocketFrame));
+    else this.ws.send(message.frame);
   }
 
   /**
