@@ -8,6 +8,8 @@ export { createServer, listen, SockjsServer, type CompatMiddleware } from './com
 export type { CompatServerOptions, FayeServerOptions, HandlerOptions } from './compat/options';
 export type { ServiceStats } from './service';
 export { Connection, type ConnectionEvents } from './session/connection';
+export { createBroker, type BrokerOptions } from './broker/in-process';
+export type { Broker, ConnectionSource } from './broker/broker';
 export { ReadyState } from './session/ready-state';
 export type { ConnectionProtocol } from './transports/receiver';
 export {
