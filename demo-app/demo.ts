@@ -110,7 +110,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   let redisBroker: RedisBroker | null = null;
   let redisRoster: RedisRoster | null = null;
   let broker: Broker | null = null;
+  const services: SockjsRouter[] = [];
   const close = async (): Promise<void> => {
+    // The services first: the room still publishes the leaves of their last connections.
+    await Promise.all(services.map((service) => service.close()));
     await Promise.all(servers.map(stop));
     await broker?.close();
     await redisRoster?.close();
@@ -157,6 +160,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     };
     const chat = createChatRoom(serviceOptions, sharing, instance);
     const echo = sockjsMiddleware(serviceOptions);
+    services.push(chat, echo);
     echo.on('connection', (conn) => {
       conn.on('data', (message) => conn.write(message));
     });
