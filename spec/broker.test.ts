@@ -187,6 +187,18 @@ for (const transport of NODE_TRANSPORTS) {
       assert.deepEqual([await next(stays), await next(stays)], ['after the closes', 'to the room']);
     });
 
+    it('delivers any text intact, a message alone in its frame or with others', async () => {
+      bed = new Bed();
+      const [client] = await clients(1);
+      const texts = ['"quoted" \\ back', 'ünïcødé ☃ 😀', 'line\u2028separator\u0000nul', 'x'.repeat(70_000)];
+      for (const text of texts) {
+        assert.equal(await bed.broker.publish(text), 1);
+        assert.equal(await next(client), text);
+      }
+      for (const text of texts) void bed.broker.publish(text);
+      for (const text of texts) assert.equal(await next(client), text);
+    });
+
     it('treats hostile group names like any other name', async () => {
       bed = new Bed();
       const [member, outsider] = await clients(2);
