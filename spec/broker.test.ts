@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import express from 'express';
+import WebSocket from 'ws';
 import {
   attachUpgrade,
   createBroker,
@@ -244,6 +245,25 @@ describe('the in-process broker', () => {
       await overflowing.harness.closed;
       assert.deepEqual(overflowing.harness.received.slice(1), []);
     } finally {
+      await bed.close();
+    }
+  });
+
+  it('publishes to raw websockets (BASE/websocket) as they are, unframed', async () => {
+    const bed = new Bed();
+    const url = await bed.service();
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/websocket`);
+    try {
+      const received: string[] = [];
+      ws.on('message', (data: Buffer) => received.push(data.toString('utf8')));
+      await until(() => received.length === 1, 10_000, 'the raw websocket to hear its id');
+      assert.equal(await bed.broker.publish('"plain" ☃'), 1);
+      void bed.broker.publish('one');
+      void bed.broker.publish('two');
+      await until(() => received.length === 4, 10_000, 'three messages');
+      assert.deepEqual(received.slice(1), ['"plain" ☃', 'one', 'two']);
+    } finally {
+      ws.terminate();
       await bed.close();
     }
   });
