@@ -32,6 +32,10 @@ function countingSource(): { source: ConnectionSource; count: () => number } {
       count++;
       return true;
     },
+    writeShared: () => {
+      count++;
+      return true;
+    },
     once: () => connection,
     off: () => connection,
   };

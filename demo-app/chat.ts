@@ -1,6 +1,10 @@
-import { sockjsMiddleware, type Connection, type SockjsOptions, type SockjsRouter } from '../lib/index';
-import type { Broker } from '../lib/redis/index';
-import type { Roster } from './cluster/redis';
+import {
+  sockjsMiddleware,
+  type Broker,
+  type Connection,
+  type SockjsOptions,
+  type SockjsRouter,
+} from '../lib/index';
 
 /** Longest chat message the room relays, in characters; longer ones get an error back. */
 export const MAX_CHAT_MESSAGE = 2000;
@@ -36,73 +40,87 @@ export type ChatEvent =
   | { readonly type: 'message'; readonly from: Member; readonly text: string; readonly at: number }
   | { readonly type: 'error'; readonly message: string };
 
-/** A room shared by several processes over Redis. */
-export interface ChatCluster {
-  /** Carries every room event to the members on every process. */
-  readonly broker: Broker;
-  /** Who is in the room, on every process. */
-  readonly roster: Roster;
-  /** This process's name (part of every member name, so names stay unique). */
-  readonly instance: string;
+/** Who is in the room: in this process alone, or on every process (cluster/redis.ts). */
+export interface Roster {
+  add(id: string, member: Member): void;
+  remove(id: string): void;
+  /** Everyone in the room. */
+  list(): Promise<readonly Member[]>;
+}
+
+/** The members of a room that lives in one process. */
+export class LocalRoster implements Roster {
+  private readonly members = new Map<string, Member>();
+
+  add(id: string, member: Member): void {
+    this.members.set(id, member);
+  }
+
+  remove(id: string): void {
+    this.members.delete(id);
+  }
+
+  list(): Promise<readonly Member[]> {
+    return Promise.resolve([...this.members.values()]);
+  }
 }
 
 /**
- * A chat room on a SockJS service: every message a client sends is broadcast to every
- * connected client (the sender included, so each page shows the room's one order). With a
- * cluster, the room spans every process attached to the same Redis.
+ * What carries a room: the same code serves one process (the main entry's broker and a
+ * LocalRoster) and several processes on one Redis (the `sockjs-express/redis` broker and
+ * a roster in Redis).
+ */
+export interface ChatRoomSharing {
+  /** Carries every room event to the members. */
+  readonly broker: Broker;
+  /** Who is in the room. */
+  readonly roster: Roster;
+  /** This process's name when several share the room (part of every member name, so names stay unique). */
+  readonly instance?: string;
+}
+
+/**
+ * A chat room on a SockJS service: every message a client sends is published to every
+ * connected client (the sender included, so each page shows the room's one order).
  */
 export function createChatRoom(
   options: SockjsOptions,
-  cluster?: ChatCluster,
+  sharing: ChatRoomSharing,
   instance: string | null = null,
 ): SockjsRouter {
   const service = sockjsMiddleware(options);
-  const members = new Map<Connection, Member>();
-  const server = cluster?.instance ?? instance ?? undefined;
+  const { broker, roster } = sharing;
+  const server = sharing.instance ?? instance ?? undefined;
   let guests = 0;
 
   const send = (conn: Connection, event: ChatEvent): void => {
     conn.write(JSON.stringify(event));
   };
   const broadcast = (event: ChatEvent): void => {
-    const frame = JSON.stringify(event);
-    if (cluster !== undefined) {
-      cluster.broker.publish(frame).catch((error: unknown) => {
-        console.error(
-          `demo: chat: publishing failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      });
-      return;
-    }
-    for (const conn of members.keys()) conn.write(frame);
+    broker.publish(JSON.stringify(event)).catch((error: unknown) => {
+      console.error(
+        `demo: chat: publishing failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
   };
 
   // Attached before the room's own listener: a newcomer hears everything published after it came.
-  cluster?.broker.attach(service);
+  broker.attach(service);
   service.on('connection', (conn) => {
     guests += 1;
-    const name = cluster === undefined ? `Guest ${guests}` : `Guest ${guests}@${cluster.instance}`;
+    const name = sharing.instance === undefined ? `Guest ${guests}` : `Guest ${guests}@${sharing.instance}`;
     const member: Member =
       server === undefined ? { name, transport: conn.protocol } : { name, transport: conn.protocol, server };
-    if (cluster === undefined) {
+    roster.add(conn.id, member);
+    const welcome = (members: readonly Member[]): void => {
+      send(conn, { type: 'welcome', you: member, members, server });
+      // Everyone hears of the newcomer, the newcomer too (its page knows its own name).
       broadcast({ type: 'join', member });
-      members.set(conn, member);
-      send(conn, { type: 'welcome', you: member, members: [...members.values()], server });
-    } else {
-      members.set(conn, member);
-      cluster.roster.add(conn.id, member);
-      cluster.roster.list().then(
-        (everyone) => {
-          send(conn, { type: 'welcome', you: member, members: everyone as Member[], server });
-          broadcast({ type: 'join', member });
-        },
-        (error: unknown) => {
-          console.error(`demo: chat: member list: ${error instanceof Error ? error.message : String(error)}`);
-          send(conn, { type: 'welcome', you: member, members: [...members.values()], server });
-          broadcast({ type: 'join', member });
-        },
-      );
-    }
+    };
+    roster.list().then(welcome, (error: unknown) => {
+      console.error(`demo: chat: member list: ${error instanceof Error ? error.message : String(error)}`);
+      welcome([member]);
+    });
 
     conn.on('data', (text) => {
       if (text.trim() === BYE_COMMAND) {
@@ -118,8 +136,7 @@ export function createChatRoom(
     });
 
     conn.on('close', () => {
-      members.delete(conn);
-      cluster?.roster.remove(conn.id);
+      roster.remove(conn.id);
       broadcast({ type: 'leave', member });
     });
   });

@@ -4,15 +4,17 @@ import { join } from 'node:path';
 import express, { Router, type Express } from 'express';
 import {
   attachUpgrade,
+  createBroker,
   sockjsMiddleware,
+  type Broker,
   type LogFunction,
   type ServiceStats,
   type SockjsOptions,
   type SockjsRouter,
 } from '../lib/index';
-import { createBroker, type Broker } from '../lib/redis/index';
-import { createChatRoom, type ChatCluster } from './chat';
-import { connectRedis, Roster, type DemoRedis } from './cluster/redis';
+import { createBroker as createRedisBroker, type Broker as RedisBroker } from '../lib/redis/index';
+import { createChatRoom, LocalRoster, type ChatRoomSharing } from './chat';
+import { connectRedis, RedisRoster, type DemoRedis } from './cluster/redis';
 
 /** The port `npm start` uses when PORT is not set. */
 export const DEFAULT_PORT = 8080;
@@ -45,7 +47,7 @@ export interface DemoOptions {
   /**
    * A Redis URL (`redis://host:port`): the chat room then spans every demo process using
    * the same Redis, through sockjs-express/redis.
-   * @default none (one room per process)
+   * @default none (one room per process, through the main entry's broker)
    */
   readonly redisUrl?: string;
   /**
@@ -85,8 +87,10 @@ export interface Demo {
   readonly echo: SockjsRouter;
   /** The `instance` option, or null. */
   readonly instance: string | null;
-  /** The broker linking the processes' chat rooms, with `redisUrl`; else null. */
-  readonly broker: Broker | null;
+  /** The broker carrying the chat room: through Redis with `redisUrl`, else in this process. */
+  readonly broker: Broker;
+  /** Whether the chat room spans every process on a Redis (`redisUrl`). */
+  readonly sharedThroughRedis: boolean;
   /** Stops listening and cuts every open connection. */
   close(): Promise<void>;
 }
@@ -103,28 +107,35 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const servers: Server[] = [];
   const instance = options.instance ?? null;
   let redis: DemoRedis | null = null;
+  let redisBroker: RedisBroker | null = null;
+  let redisRoster: RedisRoster | null = null;
   let broker: Broker | null = null;
-  let roster: Roster | null = null;
+  const services: SockjsRouter[] = [];
   const close = async (): Promise<void> => {
+    // The services first: the room still publishes the leaves of their last connections.
+    await Promise.all(services.map((service) => service.close()));
     await Promise.all(servers.map(stop));
     await broker?.close();
-    await roster?.close();
+    await redisRoster?.close();
     await redis?.close();
   };
 
   try {
     // Redis first: once a server listens, nothing may await before its app is in place.
-    let cluster: ChatCluster | undefined;
-    if (options.redisUrl !== undefined) {
+    let sharing: ChatRoomSharing;
+    if (options.redisUrl === undefined) {
+      broker = createBroker({ log: options.log });
+      sharing = { broker, roster: new LocalRoster() };
+    } else {
       redis = await connectRedis(options.redisUrl);
-      broker = await createBroker({
+      broker = redisBroker = await createRedisBroker({
         redis: redis.client,
         channel: 'demo',
         log: options.log,
         secret: options.redisSecret,
       });
-      roster = new Roster(redis.client, instance ?? broker.id);
-      cluster = { broker, roster, instance: instance ?? broker.id };
+      redisRoster = new RedisRoster(redis.client, instance ?? broker.id);
+      sharing = { broker, roster: redisRoster, instance: instance ?? broker.id };
     }
 
     const pageServer = await listen(servers, port, options.host);
@@ -147,14 +158,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       log: options.log,
       jsessionid: options.jsessionid,
     };
-    const chat = createChatRoom(serviceOptions, cluster, instance);
+    const chat = createChatRoom(serviceOptions, sharing, instance);
     const echo = sockjsMiddleware(serviceOptions);
+    services.push(chat, echo);
     echo.on('connection', (conn) => {
       conn.on('data', (message) => conn.write(message));
     });
-    if (broker !== null && options.forward === true) {
-      broker.forward(chat);
-      broker.forward(echo);
+    if (redisBroker !== null && options.forward === true) {
+      redisBroker.forward(chat);
+      redisBroker.forward(echo);
     }
 
     const servicesApp = express();
@@ -191,6 +203,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       echo,
       instance,
       broker,
+      sharedThroughRedis: redisBroker !== null,
       close,
     };
   } catch (error) {

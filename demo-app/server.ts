@@ -63,7 +63,7 @@ startDemo({
     } else {
       console.log('SockJS services for pages of this origin only (--cross-origin shows two origins)');
     }
-    if (demo.broker !== null) console.log(`chat room shared through Redis at ${process.env.REDIS_URL}`);
+    if (demo.sharedThroughRedis) console.log(`chat room shared through Redis at ${process.env.REDIS_URL}`);
     const shutdown = (): void => {
       demo.close().then(
         () => process.exit(0),

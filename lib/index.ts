@@ -15,6 +15,8 @@ export {
   type ConnectionListener,
   type ConnectionListenerOf,
 } from './session/connection';
+export { createBroker, type BrokerOptions } from './broker/in-process';
+export type { Broker, ConnectionSource } from './broker/broker';
 export { ReadyState } from './session/ready-state';
 export type { ConnectionProtocol } from './transports/receiver';
 export {

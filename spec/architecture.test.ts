@@ -117,6 +117,17 @@ describe('the module map', () => {
     );
   });
 
+  it("keeps the brokers on the application's side of sessions", () => {
+    assert.deepEqual(
+      importsBetween(
+        graph,
+        /^broker\//,
+        /^(?!broker\/|session\/connection$|session\/ready-state$|protocol\/shared-message$|options$)/,
+      ),
+      [],
+    );
+  });
+
   it('lets nothing but sockjs-express/redis import sockjs-express/redis', () => {
     assert.deepEqual(importsBetween(graph, /^(?!redis\/)/, /^redis\//), []);
   });

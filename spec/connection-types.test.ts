@@ -22,6 +22,9 @@ function openSession(): ConnectionSession & { sent: string[] } {
       this.sent.push(message);
       return true;
     },
+    sendShared() {
+      return true;
+    },
     close: () => true,
   };
 }

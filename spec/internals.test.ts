@@ -124,7 +124,12 @@ describe('compact-listeners', () => {
   });
 
   it('is what a Connection starts with, and its events still reach the application', () => {
-    const session: ConnectionSession = { readyState: 1, send: () => true, close: () => true };
+    const session: ConnectionSession = {
+      readyState: 1,
+      send: () => true,
+      sendShared: () => true,
+      close: () => true,
+    };
     const connection = new Connection(session, '/echo');
     assert.equal(isCompact(connection), TRICKS_IN_USE['compact-listeners']);
     const messages: string[] = [];

@@ -3,6 +3,7 @@
  * uses, and the chat room's member list across processes.
  */
 import { createClient } from 'redis';
+import type { Member, Roster } from '../chat';
 
 function newClient(url: string) {
   return createClient({ url });
@@ -38,7 +39,7 @@ const ROSTER_PREFIX = 'demo:chat:members:';
  * Who is in the chat room, on every process: one Redis hash per process, renewed while the
  * process runs, so the members of a process that died disappear within ROSTER_TTL_MS.
  */
-export class Roster {
+export class RedisRoster implements Roster {
   private readonly key: string;
   private readonly timer: NodeJS.Timeout;
 
@@ -53,7 +54,7 @@ export class Roster {
     this.timer.unref();
   }
 
-  add(id: string, member: object): void {
+  add(id: string, member: Member): void {
     this.report(this.client.hSet(this.key, id, JSON.stringify(member)));
     this.report(this.client.pExpire(this.key, ROSTER_TTL_MS));
   }
@@ -63,12 +64,12 @@ export class Roster {
   }
 
   /** Every member of every live process (the values `add()` was given). */
-  async list(): Promise<unknown[]> {
-    const members: unknown[] = [];
+  async list(): Promise<readonly Member[]> {
+    const members: Member[] = [];
     for await (const keys of this.client.scanIterator({ MATCH: ROSTER_PREFIX + '*', COUNT: 100 })) {
       for (const key of keys) {
         const fields = await this.client.hVals(key);
-        for (const field of fields) members.push(JSON.parse(field) as unknown);
+        for (const field of fields) members.push(JSON.parse(field) as Member);
       }
     }
     return members;

@@ -1,6 +1,9 @@
 import { defaultLogFunction, type LogFunction } from '../options';
 import type { Connection } from '../session/connection';
-import { ReadyState } from '../session/ready-state';
+import { Audience } from '../broker/audience';
+import type { Broker as SharedBroker, ConnectionSource } from '../broker/broker';
+import { fanOut } from '../broker/fan-out';
+import type { BrokerOptions as SharedBrokerOptions } from '../broker/in-process';
 import { SERVICE, type SockjsRouter } from '../middleware';
 import type { SockjsService } from '../service';
 import { checkClient, closeSubscriber, type RedisClient, type RedisSubscriber } from './client';
@@ -8,12 +11,12 @@ import { Subscriptions } from './subscriptions';
 import { Forwarder, type ForwardHost } from './forward/forwarder';
 import { DropLog, type DroppedMessages } from './drops';
 import { PLAIN_ENVELOPES, SignedEnvelopes, type Envelopes } from './envelope';
-import { newNodeId } from './node-id';
+import { newNodeId } from '../broker/node-id';
 import { MIN_SECRET_BYTES, Signer } from './signing';
 import type { SessionRelay } from '../session/lookup';
 
-/** Options of `createBroker()`. */
-export interface BrokerOptions {
+/** Options of `createBroker()`: those of the main entry's `createBroker()`, and Redis's. */
+export interface BrokerOptions extends SharedBrokerOptions {
   /**
    * A connected node-redis client (`redis` package, version 4 or later). The broker
    * publishes and keeps its keys with it, and opens one more connection with
@@ -26,8 +29,6 @@ export interface BrokerOptions {
    * @default 'sockjs'
    */
   channel?: string;
-  /** Receives the broker's log lines, like the services' `log` option. @default NODE_DEBUG=sockjs */
-  log?: LogFunction;
   /**
    * Forwarding: milliseconds the Redis record naming a session's process lives without
    * being renewed (it is renewed while the session lives, and deleted when it ends).
@@ -50,20 +51,15 @@ export interface BrokerOptions {
   secret?: string | Uint8Array;
 }
 
-/** Anything that announces connections: a `sockjsMiddleware()` router, a `createServer()` server. */
-export interface ConnectionSource {
-  on(event: 'connection', listener: (connection: Connection) => void): unknown;
-}
+export type { ConnectionSource };
 
-/** Messages to connections on every process, over Redis pub/sub. */
-export interface Broker {
+/**
+ * Messages to connections on every process, over Redis pub/sub: the main entry's `Broker`,
+ * and session forwarding.
+ */
+export interface Broker extends SharedBroker {
   /** This process's id among the brokers (also its Redis channel's suffix). */
   readonly id: string;
-  /**
-   * Every connection `source` announces from now on is tracked: it receives `publish()`,
-   * and leaves its groups when it closes.
-   */
-  attach(source: ConnectionSource): void;
   /**
    * Serves the requests of `service` whose session another process holds, by forwarding
    * them through Redis, so that a balancer without sticky sessions (round robin) works.
@@ -83,10 +79,6 @@ export interface Broker {
    * on reach it.
    */
   join(connection: Connection, group: string): Promise<void>;
-  /** Removes a connection from a group; closed connections leave their groups by themselves. */
-  leave(connection: Connection, group: string): Promise<void>;
-  /** The groups a connection of this process is in. */
-  groupsOf(connection: Connection): readonly string[];
   /** How many messages read from Redis were dropped since the broker started, by reason. */
   dropped(): DroppedMessages;
   /**
@@ -174,16 +166,13 @@ class RedisBroker implements Broker, ForwardHost {
   private readonly groupPrefix: string;
   private readonly ownChannel: string;
   private readonly subscriptions: Subscriptions;
-  /** Every tracked connection of this process. */
-  private readonly tracked = new Set<Connection>();
-  private readonly groups = new Map<string, Set<Connection>>();
-  private readonly memberships = new WeakMap<Connection, Set<string>>();
+  /** The connections of this process that publish() and group messages reach. */
+  private readonly audience: Audience;
   private readonly sources = new WeakSet<ConnectionSource>();
   private forwarder: Forwarder | null = null;
   /** Services whose foreign sessions this broker serves, with the relay each uses. */
   private readonly forwarding = new Map<SockjsService, SessionRelay>();
   private closing: Promise<void> | null = null;
-  private readonly untrackOnClose = new WeakMap<Connection, () => void>();
 
   constructor(
     private readonly settings: Settings,
@@ -199,6 +188,13 @@ class RedisBroker implements Broker, ForwardHost {
     this.allChannel = `${settings.channel}:all`;
     this.groupPrefix = `${settings.channel}:group:`;
     this.ownChannel = this.nodeChannel(this.id);
+    this.audience = new Audience((group) => {
+      // Its last member closed: this process no longer needs the group's messages.
+      if (this.closing !== null) return;
+      this.subscriptions.unsubscribe(this.groupPrefix + group).catch((error: unknown) => {
+        this.log('error', `sockjs-express/redis: unsubscribing from ${group}: ${describe(error)}`);
+      });
+    });
     this.subscriptions = new Subscriptions(
       subscriber,
       (message, channel) => this.received(message, channel),
@@ -258,7 +254,9 @@ class RedisBroker implements Broker, ForwardHost {
     if (this.closing !== null) throw new Error('sockjs-express/redis: the broker is closed');
     if (this.sources.has(source)) return;
     this.sources.add(source);
-    source.on('connection', (connection) => this.track(connection));
+    source.on('connection', (connection) => {
+      if (this.closing === null) this.audience.track(connection);
+    });
   }
 
   forward(router: SockjsRouter): void {
@@ -281,67 +279,18 @@ class RedisBroker implements Broker, ForwardHost {
   async join(connection: Connection, group: string): Promise<void> {
     checkGroup(group);
     if (this.closing !== null) throw new Error('sockjs-express/redis: the broker is closed');
-    if (connection.readyState > ReadyState.OPEN) return;
-    this.watch(connection);
-    let groups = this.memberships.get(connection);
-    if (groups === undefined) {
-      groups = new Set();
-      this.memberships.set(connection, groups);
-    }
-    groups.add(group);
-    let members = this.groups.get(group);
-    if (members === undefined) {
-      members = new Set();
-      this.groups.set(group, members);
-    }
-    members.add(connection);
+    if (!this.audience.join(connection, group)) return;
     await this.subscriptions.subscribe(this.groupPrefix + group);
   }
 
   async leave(connection: Connection, group: string): Promise<void> {
     checkGroup(group);
-    this.memberships.get(connection)?.delete(group);
-    await this.removeMember(connection, group);
+    if (!this.audience.leave(connection, group) || this.closing !== null) return;
+    await this.subscriptions.unsubscribe(this.groupPrefix + group);
   }
 
   groupsOf(connection: Connection): readonly string[] {
-    return [...(this.memberships.get(connection) ?? [])];
-  }
-
-  private removeMember(connection: Connection, group: string): Promise<void> {
-    const members = this.groups.get(group);
-    if (members === undefined || !members.delete(connection)) return Promise.resolve();
-    if (members.size > 0) return Promise.resolve();
-    this.groups.delete(group);
-    if (this.closing !== null) return Promise.resolve();
-    return this.subscriptions.unsubscribe(this.groupPrefix + group);
-  }
-
-  private track(connection: Connection): void {
-    if (connection.readyState > ReadyState.OPEN) return;
-    this.watch(connection);
-    this.tracked.add(connection);
-  }
-
-  /** Forgets a connection, and takes it out of its groups, when it closes. */
-  private watch(connection: Connection): void {
-    if (this.untrackOnClose.has(connection)) return;
-    const untrack = (): void => this.untrack(connection);
-    this.untrackOnClose.set(connection, untrack);
-    connection.once('close', untrack);
-  }
-
-  private untrack(connection: Connection): void {
-    this.untrackOnClose.delete(connection);
-    this.tracked.delete(connection);
-    const groups = this.memberships.get(connection);
-    if (groups === undefined) return;
-    this.memberships.delete(connection);
-    for (const group of groups) {
-      this.removeMember(connection, group).catch((error: unknown) => {
-        this.log('error', `sockjs-express/redis: unsubscribing from ${group}: ${describe(error)}`);
-      });
-    }
+    return this.audience.groupsOf(connection);
   }
 
   dropped(): DroppedMessages {
@@ -364,12 +313,12 @@ class RedisBroker implements Broker, ForwardHost {
     }
     const message = opened.payload;
     if (channel === this.allChannel) {
-      for (const connection of this.tracked) connection.write(message);
+      fanOut(this.audience.everyone, message);
     } else if (channel === this.ownChannel) {
       this.forwarder?.handle(message, opened.sender);
     } else if (channel.startsWith(this.groupPrefix)) {
-      const members = this.groups.get(channel.slice(this.groupPrefix.length));
-      if (members !== undefined) for (const connection of members) connection.write(message);
+      const members = this.audience.membersOf(channel.slice(this.groupPrefix.length));
+      if (members !== undefined) fanOut(members, message);
     }
   }
 
@@ -386,17 +335,7 @@ class RedisBroker implements Broker, ForwardHost {
       this.forwarding.clear();
       await this.forwarder.close();
     }
-    const watched = new Set([
-      ...this.tracked,
-      ...[...this.groups.values()].flatMap((members) => [...members]),
-    ]);
-    for (const connection of watched) {
-      const untrack = this.untrackOnClose.get(connection);
-      if (untrack !== undefined) connection.off('close', untrack);
-      this.untrackOnClose.delete(connection);
-    }
-    this.tracked.clear();
-    this.groups.clear();
+    this.audience.clear();
     try {
       await closeSubscriber(this.subscriber);
     } catch (error) {

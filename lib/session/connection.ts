@@ -7,12 +7,15 @@ import type { Locals } from 'express';
 import type { ConnectionProtocol } from '../transports/receiver';
 import { ReadyState } from './ready-state';
 import { compactListeners } from '../internals';
+import type { SharedMessage } from '../protocol/shared-message';
 
 /** What a Connection asks of the session behind it. */
 export interface ConnectionSession {
   readonly readyState: ReadyState;
   /** Queues a message; false when it was dropped or the queue is above its high water mark. */
   send(message: string): boolean;
+  /** `send()` for a message many connections are given at once. */
+  sendShared(message: SharedMessage): boolean;
   /** Closes the session with `code` and `reason`; false when it was not open. */
   close(code: number, reason: string): boolean;
 }
@@ -179,6 +182,14 @@ export class Connection extends Stream {
    */
   write(message: string): boolean {
     return this.#session.send(typeof message === 'string' ? message : String(message));
+  }
+
+  /**
+   * @internal `write()` for a message many connections are given at once (a broker's
+   * publish): its encoding is made once and shared.
+   */
+  writeShared(message: SharedMessage): boolean {
+    return this.#session.sendShared(message);
   }
 
   /** Closes the connection with 1000 "Normal closure", after sending `message` if given. */

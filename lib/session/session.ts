@@ -8,6 +8,7 @@ import {
   closeFrame,
   messageFrame,
 } from '../protocol/frames';
+import type { SharedMessage } from '../protocol/shared-message';
 import { Connection, type ConnectionSession } from './connection';
 import { ReadyState } from './ready-state';
 import type { TrafficCounters } from './traffic';
@@ -57,6 +58,8 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
   receiver: Receiver | null = null;
   readonly connection: Connection;
   private queue: string[] = [];
+  /** The shared message `queue` began with; its encoding serves while it is alone there. */
+  private queuedShared: SharedMessage | null = null;
   private flushScheduled = false;
   /** Set once the session ends; every later receiver gets it (not 2010). */
   private closingFrame: string | null = null;
@@ -140,7 +143,20 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
   send(message: string): boolean {
     if (this.readyState !== ReadyState.OPEN) return false;
     this.queue.push(message);
-    this.queuedBytes += this.host.traffic.sent(message);
+    return this.queued(this.host.traffic.sent(message));
+  }
+
+  /** `send()` for a message many sessions send at once (a broker's publish). */
+  sendShared(message: SharedMessage): boolean {
+    if (this.readyState !== ReadyState.OPEN) return false;
+    if (this.queue.length === 0) this.queuedShared = message;
+    this.queue.push(message.text);
+    return this.queued(this.host.traffic.sentBytes(message.bytes));
+  }
+
+  /** Counts `bytes` more in the queue; what `send()` returns. */
+  private queued(bytes: number): boolean {
+    this.queuedBytes += bytes;
     const pending = this.queuedBytes + this.socketBacklog();
     if (pending > this.host.maxQueuedBytes) {
       this.overflow();
@@ -176,14 +192,18 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
   /** Everything queued, to `receiver` as one frame; framed by the receiver where it can. */
   private sendQueue(receiver: Receiver): void {
     const bytes = this.queuedBytes;
+    const shared = this.queuedShared;
     const messages = this.takeQueue();
-    if (receiver.sendMessages !== undefined) receiver.sendMessages(messages, bytes);
+    if (shared !== null && messages.length === 1 && receiver.sendShared !== undefined) {
+      receiver.sendShared(shared);
+    } else if (receiver.sendMessages !== undefined) receiver.sendMessages(messages, bytes);
     else receiver.sendFrame(messageFrame(messages));
   }
 
   private takeQueue(): string[] {
     const messages = this.queue;
     this.queue = [];
+    this.queuedShared = null;
     this.queuedBytes = 0;
     return messages;
   }

@@ -12,7 +12,11 @@ export class TrafficCounters {
 
   /** Counts a message written by the application; returns its size in bytes. */
   sent(message: string): number {
-    const bytes = Buffer.byteLength(message);
+    return this.sentBytes(Buffer.byteLength(message));
+  }
+
+  /** Counts a message of `bytes` bytes whose size is known; returns it. */
+  sentBytes(bytes: number): number {
     this.messagesOut++;
     this.bytesOut += bytes;
     return bytes;

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { SharedMessage } from '../protocol/shared-message';
 
 /** How the application's connection is carried; `Connection.protocol`. */
 export type ConnectionProtocol =
@@ -43,6 +44,11 @@ export interface Receiver {
    * `sendFrame(messageFrame(messages))`.
    */
   sendMessages?(messages: readonly string[], bytes: number): void;
+  /**
+   * One message that many sessions send (a broker's publish), alone in its frame: the
+   * transport writes an encoding of it shared by every receiver of its kind.
+   */
+  sendShared?(message: SharedMessage): void;
   /** A heartbeat, where the transport has more to do than write the `h` frame. */
   sendHeartbeat?(): void;
   /** Transports without SockJS framing (raw websocket) take the close as it is. */

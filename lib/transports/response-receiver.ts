@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { NO_CACHE, cors } from '../http/headers';
 import { messageFrame } from '../protocol/frames';
 import { plainMessageFrame } from '../protocol/plain-frames';
+import type { SharedMessage } from '../protocol/shared-message';
 import type { ConnectionProtocol, Receiver, ReceiverOwner } from './receiver';
 
 /** TCP keep-alive probes on long-held requests find peers that vanished without a FIN. */
@@ -95,6 +96,11 @@ export class ResponseReceiver implements Receiver {
     const data = suffix === undefined ? null : plainMessageFrame(messages, bytes, 0, suffix);
     if (data === null) this.sendFrame(messageFrame(messages));
     else this.write(data, data.length);
+  }
+
+  /** A message many sessions send: its `a[...]` frame is encoded once for them all. */
+  sendShared(message: SharedMessage): void {
+    this.sendFrame(message.frame);
   }
 
   /** Writes one frame, `size` bytes, as a response of its own or as a chunk of the stream. */

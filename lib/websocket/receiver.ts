@@ -12,6 +12,7 @@ import {
   messageFrame,
 } from '../protocol/frames';
 import { plainMessageFrame } from '../protocol/plain-frames';
+import type { SharedMessage } from '../protocol/shared-message';
 import { compactListeners, skipRepeatedEnds, writesFramesDirectly, type WsSocket } from '../internals';
 
 /** Close codes a websocket close frame may carry (RFC 6455 section 7.4). */
@@ -115,6 +116,14 @@ function smallTextFrame(text: string): Buffer {
   return framed(payload);
 }
 
+/** A shared message's frame as a whole websocket frame: the same bytes for every socket. */
+function sharedWebsocketFrame(message: SharedMessage): Buffer {
+  const frame = message.frame;
+  const payload = Buffer.allocUnsafe(MAX_HEADER + Buffer.byteLength(frame));
+  payload.write(frame, MAX_HEADER, 'utf8');
+  return framed(payload);
+}
+
 /**
  * A websocket as a receiver. Framed (`BASE/S/I/websocket`): every frame is one text
  * message. Raw (`BASE/websocket`): messages go out as they are, and an application close
@@ -215,6 +224,18 @@ export class WebsocketReceiver implements Receiver, Indexed {
       }
     }
     this.sendText(messageFrame(messages));
+  }
+
+  /** A message many sockets send: framed once, and the same bytes written to each. */
+  sendShared(message: SharedMessage): void {
+    if (this.ended) return;
+    if (this.raw) {
+      this.ws.send(message.text);
+      return;
+    }
+    const socket = this.socket;
+    if (socket !== null && this.writesDirectly()) socket.write(message.encoded(sharedWebsocketFrame));
+    else this.ws.send(message.frame);
   }
 
   /**
