@@ -66,7 +66,7 @@ export class RouteTable {
       else sendMethodNotAllowed(res, 'GET');
       return true;
     }
-    if (this.origins.restricted && !this.origins.admits(req, this.trustOf(req))) {
+    if (this.origins.restricted && !this.origins.admits(req, this.trustOf)) {
       if (!this.isOurs(pathname)) return false;
       sendText(res, 403, 'Origin not allowed.');
       return true;
@@ -123,7 +123,7 @@ export class RouteTable {
     const queryStart = path.indexOf('?');
     const websocket = websocketKind(queryStart === -1 ? path : path.slice(0, queryStart));
     if (websocket === null) return false;
-    if (this.origins.restricted && !this.origins.admits(req, this.trustOf(req))) return false;
+    if (this.origins.restricted && !this.origins.admits(req, this.trustOf)) return false;
     return service.websockets.upgradeDirectly(req, socket, head, websocket === 'raw', prefix);
   }
 
@@ -159,11 +159,11 @@ export class RouteTable {
    * The app's `trust proxy` rule for a request; requests that reach the service before the
    * app (the fast path) are judged by the rule of the app the service was reached through.
    */
-  private trustOf(req: IncomingMessage): ProxyTrust | null {
+  private readonly trustOf = (req: IncomingMessage): ProxyTrust | null => {
     const trust = expressProxyTrust(req);
     if (trust !== null) this.proxyTrust = trust;
     return trust ?? this.proxyTrust;
-  }
+  };
 
   /** Whether a path is one this service answers (for refusing it without saying more). */
   private isOurs(pathname: string): boolean {

@@ -116,11 +116,13 @@ export class OriginGate {
    * Whether a request may use the service: its origin is allowed, or it has neither Origin
    * nor Referer (non-browser clients, which no origin rule can stop).
    */
-  admits(req: IncomingMessage, trust: ProxyTrust | null): boolean {
+  admits(req: IncomingMessage, trustOf: (req: IncomingMessage) => ProxyTrust | null): boolean {
     const policy = this.policy;
     if (policy.kind === 'every') return true;
     const origin = requestOrigin(req);
     if (origin === undefined) return true;
+    // The proxy rule is looked up only for requests that name an origin.
+    const trust = trustOf(req);
     if (origin !== null && policy.allows(origin, req, trust)) return true;
     this.logRefusal(origin ?? String(req.headers.origin ?? req.headers.referer), req, trust);
     return false;
