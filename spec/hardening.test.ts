@@ -11,7 +11,7 @@ import type { Connection } from '../lib/session/connection';
 import { heldSessionCount } from './helpers/internals';
 import { delay, listen, until, type TestServer } from './helpers/server';
 import { GET, OPTIONS, POST, RawConnection, stream } from './helpers/http';
-import { WsClient } from './helpers/websocket';
+import { handshakeStatus, WsClient } from './helpers/websocket';
 
 interface Running {
   server: TestServer;
@@ -34,21 +34,6 @@ async function start(options: SockjsOptions, onConnection?: (conn: Connection) =
   attachUpgrade(http);
   const server = await listen(http);
   return { server, service, connections, base: `${server.url}/s` };
-}
-
-function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^http/, 'ws'), { headers });
-    ws.on('open', () => {
-      ws.terminate();
-      resolve(101);
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    ws.on('error', reject);
-  });
 }
 
 describe('origins', () => {
@@ -99,8 +84,8 @@ describe('origins', () => {
   });
 
   it('refuses both websocket upgrades from a foreign origin', async () => {
-    assert.equal(await upgradeStatus(`${running.base}/000/${randomUUID()}/websocket`, evil), 403);
-    assert.equal(await upgradeStatus(`${running.base}/websocket`, evil), 403);
+    assert.equal(await handshakeStatus(`${running.base}/000/${randomUUID()}/websocket`, evil), 403);
+    assert.equal(await handshakeStatus(`${running.base}/websocket`, evil), 403);
     assert.equal(running.connections.length, 0);
   });
 
@@ -120,7 +105,7 @@ describe('origins', () => {
   it('serves an allowed origin, and still answers the greeting to anyone', async () => {
     const path = `${running.base}/000/${randomUUID()}`;
     assert.equal((await POST(`${path}/xhr`, { headers: good })).body, 'o\n');
-    assert.equal(await upgradeStatus(`${running.base}/websocket`, good), 101);
+    assert.equal(await handshakeStatus(`${running.base}/websocket`, good), 101);
     assert.equal((await GET(running.base, { headers: evil })).status, 200);
   });
 });
@@ -147,7 +132,7 @@ describe('maxSessions', () => {
       const ws = await WsClient.connect(`${running.base}/websocket`);
       const refused = await POST(`${running.base}/000/${randomUUID()}/xhr`);
       assert.deepEqual([refused.status, refused.body], [503, 'Too many sessions.']);
-      assert.equal(await upgradeStatus(`${running.base}/000/${randomUUID()}/websocket`), 503);
+      assert.equal(await handshakeStatus(`${running.base}/000/${randomUUID()}/websocket`), 503);
       assert.equal(
         (await POST(`${first}/xhr_send`, { body: '["still fine"]' })).status,
         204,

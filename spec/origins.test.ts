@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import express from 'express';
-import WebSocket from 'ws';
 import {
   attachUpgrade,
   createServer,
@@ -22,6 +21,7 @@ import {
 import { heldSessionCount } from './helpers/internals';
 import { listen, type TestServer } from './helpers/server';
 import { GET, OPTIONS, POST, type HttpResponse } from './helpers/http';
+import { handshakeStatus } from './helpers/websocket';
 
 interface Running {
   readonly server: TestServer;
@@ -55,22 +55,6 @@ async function start(
     conn.on('data', (message) => conn.write(message));
   });
   return running;
-}
-
-function handshakeStatus(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^http/, 'ws'), { headers });
-    ws.once('open', () => {
-      ws.terminate();
-      resolve(101);
-    });
-    ws.once('unexpected-response', (req, res) => {
-      res.resume();
-      req.destroy();
-      resolve(res.statusCode ?? 0);
-    });
-    ws.once('error', reject);
-  });
 }
 
 type Call = readonly [method: 'GET' | 'POST' | 'OPTIONS', url: string];

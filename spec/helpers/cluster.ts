@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import WebSocket from 'ws';
 import { findBinary } from '../../scripts/cluster/processes';
 import { GET } from './http';
+import { handshakeStatus } from './websocket';
 import {
   SockJS,
   within,
@@ -277,23 +277,6 @@ export async function closeAll(clients: readonly ChatClient[]): Promise<void> {
   await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
 }
 
-/** The status a WebSocket handshake gets when a page of `origin` opens `url`. */
-function handshakeStatus(url: string, origin: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^http/, 'ws'), { origin });
-    ws.once('open', () => {
-      ws.terminate();
-      resolve(101);
-    });
-    ws.once('unexpected-response', (req, res) => {
-      res.resume();
-      req.destroy();
-      resolve(res.statusCode ?? 0);
-    });
-    ws.once('error', reject);
-  });
-}
-
 /**
  * The demo's default origin rule seen through a balancer at `url`: a page served through
  * it is the service's own origin (on info, the WebSocket handshake and a jsonp poll), a
@@ -307,8 +290,8 @@ export async function assertOwnOriginOnly(url: string): Promise<void> {
   assert.equal(info.headers['access-control-allow-origin'], own);
   const refused = await GET(`${url}/chat/info`, { headers: { Origin: foreign } });
   assert.deepEqual([refused.status, refused.body], [403, 'Origin not allowed.']);
-  assert.equal(await handshakeStatus(`${url}/chat/websocket`, own), 101);
-  assert.equal(await handshakeStatus(`${url}/chat/websocket`, foreign), 403);
+  assert.equal(await handshakeStatus(`${url}/chat/websocket`, { Origin: own }), 101);
+  assert.equal(await handshakeStatus(`${url}/chat/websocket`, { Origin: foreign }), 403);
   const session = `${url}/chat/000/${randomUUID()}`;
   const poll = await GET(`${session}/jsonp?c=cb`, { headers: { Referer: `${own}/` } });
   assert.deepEqual([poll.status, poll.body], [200, '/**/cb("o");\r\n']);
