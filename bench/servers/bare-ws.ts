@@ -45,4 +45,8 @@ setInterval(() => {
     ws.ping();
   }
 }, HEARTBEAT_MS).unref();
-serve(server);
+// Fan-out runs: ws's own way, a loop of ws.send() over the open sockets (already tracked
+// for the pings, so the other scenarios are unchanged).
+serve(server, (message) => {
+  for (const ws of sockets) ws.send(message);
+});

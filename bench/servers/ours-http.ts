@@ -5,15 +5,17 @@
 import { createServer as createHttpServer } from 'node:http';
 import { library } from './library';
 import { ECHO_PATH, serve } from './serve';
+import { oursBroadcast } from './ours-broadcast';
 
 const { createServer } = library('createServer');
 
 const echo = createServer({ sockjs_url: 'http://127.0.0.1/sockjs.js', log: () => undefined });
 echo.on('connection', (conn) => conn.on('data', (message: string) => conn.write(message)));
+const broadcast = oursBroadcast(echo);
 
 const server = createHttpServer((_req, res) => {
   res.statusCode = 404;
   res.end();
 });
 echo.installHandlers(server, { prefix: ECHO_PATH });
-serve(server);
+serve(server, broadcast);

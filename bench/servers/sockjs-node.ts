@@ -2,9 +2,11 @@
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import { ECHO_PATH, serve } from './serve';
+import { connectionLoop, fanOutWay } from './broadcast';
 
 interface SockjsNodeConnection {
   on(event: 'data', listener: (message: string) => void): void;
+  on(event: 'close', listener: () => void): void;
   write(message: string): boolean;
 }
 interface SockjsNodeServer {
@@ -20,7 +22,14 @@ const sockjs = createRequire(__filename)('sockjs') as SockjsNode;
 
 const echo = sockjs.createServer({ log: () => undefined, sockjs_url: 'http://127.0.0.1/sockjs.js' });
 echo.on('connection', (conn) => conn.on('data', (message) => conn.write(message)));
+// sockjs-node has no broker: in fan-out runs, the loop of conn.write() its users write.
+let broadcast;
+if (fanOutWay() !== null) {
+  const loop = connectionLoop<SockjsNodeConnection>();
+  echo.on('connection', (conn) => loop.add(conn));
+  broadcast = loop.broadcast;
+}
 
 const server = createServer();
 echo.installHandlers(server, { prefix: ECHO_PATH });
-serve(server);
+serve(server, broadcast);
