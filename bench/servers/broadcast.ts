@@ -17,6 +17,16 @@ export function fanOutWay(): FanOutWay | null {
   return way;
 }
 
+/**
+ * The heartbeat period every target uses in fan-out runs: longer than any run, so that no
+ * server's heartbeats (`h` frames or pings, due 25 s after a session opened) fall among
+ * the measured messages of a run whose sessions took seconds to open. Fan-out measures
+ * broadcasting; ws-idle-heartbeat measures heartbeats.
+ */
+export function heartbeatMs(usual: number): number {
+  return fanOutWay() === null ? usual : 600_000;
+}
+
 interface Writable {
   write(message: string): unknown;
   on(event: 'close', listener: () => void): unknown;

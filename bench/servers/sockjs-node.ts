@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import { ECHO_PATH, serve } from './serve';
-import { connectionLoop, fanOutWay } from './broadcast';
+import { connectionLoop, fanOutWay, heartbeatMs } from './broadcast';
 
 interface SockjsNodeConnection {
   on(event: 'data', listener: (message: string) => void): void;
@@ -14,13 +14,17 @@ interface SockjsNodeServer {
   installHandlers(server: Server, options: { prefix: string }): void;
 }
 interface SockjsNode {
-  createServer(options: { log: () => void; sockjs_url: string }): SockjsNodeServer;
+  createServer(options: { log: () => void; sockjs_url: string; heartbeat_delay: number }): SockjsNodeServer;
 }
 
 // sockjs ships no types; a local interface names what the benchmark uses.
 const sockjs = createRequire(__filename)('sockjs') as SockjsNode;
 
-const echo = sockjs.createServer({ log: () => undefined, sockjs_url: 'http://127.0.0.1/sockjs.js' });
+const echo = sockjs.createServer({
+  log: () => undefined,
+  sockjs_url: 'http://127.0.0.1/sockjs.js',
+  heartbeat_delay: heartbeatMs(25_000),
+});
 echo.on('connection', (conn) => conn.on('data', (message) => conn.write(message)));
 // sockjs-node has no broker: in fan-out runs, the loop of conn.write() its users write.
 let broadcast;
