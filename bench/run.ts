@@ -390,6 +390,12 @@ async function runOnce(
     wire: TARGETS[currentOf(target)].wire,
   };
   try {
+    const limit = openFileLimit();
+    // One descriptor per session in the server (the load generator splits them over workers).
+    if (spec.kind === 'fan-out' && limit !== null && spec.sessions > limit - SPARE_FILE_DESCRIPTORS)
+      throw new Error(
+        `${spec.sessions} sessions need more than the open-file limit of a process (${limit}) allows`,
+      );
     // A fan-out setup opens up to tens of thousands of sessions.
     await client.request(
       { type: 'setup', spec, target: clientTarget },
