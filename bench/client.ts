@@ -8,8 +8,10 @@ import type { ScenarioSpec } from './scenarios';
 import { delay, type Load } from './load/common';
 import { WebsocketEcho, WebsocketIdle, WebsocketOpenClose } from './load/websocket';
 import { XhrEcho, XhrIdle, XhrOpenClose } from './load/xhr';
+import { FanOut } from './load/fan-out';
 
 function createLoad(spec: ScenarioSpec, target: ClientTarget): Load {
+  if (spec.kind === 'fan-out') return new FanOut(spec, target);
   if (spec.transport === 'websocket') {
     if (spec.kind === 'echo') return new WebsocketEcho(spec, target);
     if (spec.kind === 'open-close') return new WebsocketOpenClose(spec, target);
@@ -31,6 +33,7 @@ type Request =
   | { type: 'setup'; spec: ScenarioSpec; target: ClientTarget }
   | { type: 'measure'; durationMs: number }
   | { type: 'open-idle'; sessions: number }
+  | { type: 'fanout-arrival'; index: number; timeoutMs: number }
   | { type: 'teardown' }
   | { type: 'exit' };
 
@@ -55,6 +58,11 @@ serveRequests(async (message) => {
       if (active.openIdle === undefined) throw new Error('not an idle scenario');
       await active.openIdle(request.sessions);
       return active.recorder.result(active.openSessions()) satisfies LoadResult;
+    }
+    case 'fanout-arrival': {
+      const active = current();
+      if (!(active instanceof FanOut)) throw new Error('not a fan-out scenario');
+      return active.arrival(request.index, request.timeoutMs);
     }
     case 'teardown': {
       const active = load;

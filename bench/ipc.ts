@@ -8,7 +8,10 @@ import type { ScenarioSpec } from './scenarios';
 
 /** Runner -> server. */
 export type ServerRequest =
-  { id: number; type: 'cpu' } | { id: number; type: 'memory' } | { id: number; type: 'exit' };
+  | { id: number; type: 'cpu' }
+  | { id: number; type: 'memory' }
+  | { id: number; type: 'fanout'; index: number; bytes: number }
+  | { id: number; type: 'exit' };
 
 /** What a server reports: CPU in microseconds, memory in bytes (after a full GC). */
 export interface CpuReply {
@@ -29,6 +32,7 @@ export type ClientRequest =
   | { id: number; type: 'setup'; spec: ScenarioSpec; target: ClientTarget }
   | { id: number; type: 'measure'; durationMs: number }
   | { id: number; type: 'open-idle'; sessions: number }
+  | { id: number; type: 'fanout-arrival'; index: number; timeoutMs: number }
   | { id: number; type: 'teardown' }
   | { id: number; type: 'exit' };
 
@@ -38,6 +42,17 @@ export interface ClientTarget {
   port: number;
   /** `sockjs`: the SockJS wire protocol at /echo; `raw-ws`: plain websocket messages at /echo. */
   wire: 'sockjs' | 'raw-ws';
+}
+
+/** Fan-out: when the last session got message `index`, and the load's CPU time so far. */
+export interface FanOutArrival {
+  index: number;
+  /** epochNow() of the last arrival, in milliseconds. */
+  lastArrival: number;
+  /** CPU time of the load generator and its workers since they started, microseconds. */
+  clientCpuMicros: number;
+  /** Unexpected frames and closed sessions so far. */
+  errors: number;
 }
 
 /** What the load generator measured over one window. */

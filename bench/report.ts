@@ -115,6 +115,7 @@ function headlineText(metric: Metric, value: number): string {
 function unitOf(spec: ScenarioSpec): string {
   if (spec.kind === 'idle-memory') return 'RSS KiB / session';
   if (spec.kind === 'idle-cpu') return 'CPU ms / s';
+  if (spec.kind === 'fan-out') return 'CPU µs / delivered msg';
   return spec.kind === 'open-close' ? 'CPU µs / session' : 'CPU µs / msg';
 }
 
@@ -122,6 +123,7 @@ function metricsOf(spec: ScenarioSpec): Metric[] {
   if (spec.kind === 'idle-memory')
     return ['rssPerSession', 'rssWithYoungPerSession', 'heapPerSession', 'sessions'];
   const cpu: Metric[] = ['cpuPerUnitUs', 'ratePerSecond', 'serverCpu', 'clientCpu', 'otherCpu', 'errors'];
+  if (spec.kind === 'fan-out') return [...cpu, 'p50', 'p99', 'sessions'];
   return spec.kind === 'idle-cpu' ? [...cpu, 'sessions'] : [...cpu, 'p50', 'p99'];
 }
 
@@ -429,6 +431,8 @@ export function markdown(
     );
   }
 
+  lines.push(...fanOutGoals(specs, summaries));
+
   lines.push('## Scenarios', '');
   for (const summary of summaries) {
     const spec = specs.find((s) => s.id === summary.scenario) as ScenarioSpec;
@@ -500,6 +504,42 @@ export function markdown(
               `is ${fmt(info.openFileLimit)}, and every session holds a descriptor in the server and in the load generator.`
             : ''),
       );
+    } else if (spec.kind === 'fan-out') {
+      const rows = entries(summary).map(([target, m]) => [
+        target,
+        fmtSpread(m.cpuPerUnitUs),
+        fmtSpread(m.p50, ms),
+        fmtSpread(m.p99, ms),
+        fmtSpread(m.ratePerSecond),
+        fmtSpread(m.serverCpu, percent),
+        fmtSpread(m.clientCpu, percent),
+        fmtSpread(m.otherCpu, percent),
+        Number.isFinite(m.errors.max) ? String(m.errors.max) : '–',
+        ...ratioFor(target),
+      ]);
+      lines.push(
+        ...table(
+          [
+            'target',
+            'server CPU µs / delivered msg',
+            'last arrival p50 ms',
+            'last arrival p99 ms',
+            'delivered / s',
+            'server CPU',
+            'client CPU',
+            'other CPU',
+            'errors',
+            'CPU ÷ sockjs-node',
+            `CPU ÷ ${floorFor(spec) ?? 'floor'}`,
+          ],
+          rows,
+        ),
+        '',
+        `${fmt(spec.sessions)} sessions; a delivered message is one message reaching one session. ` +
+          'Latency per message: from the trigger to the last session having it (each message ' +
+          'sent once the previous one had reached every session). Client CPU is the load ' +
+          "generator's and its workers'.",
+      );
     } else {
       const unit = spec.kind === 'open-close' ? 'session' : 'msg';
       const rows = entries(summary).map(([target, m]) => [
@@ -547,4 +587,46 @@ export function markdown(
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/**
+ * The ratios the fan-out goals are stated in: the broker's `publish()` at most half of bare
+ * ws's loop of `ws.send()` per delivered message, a `conn.write()` loop no dearer than it;
+ * both beside sockjs-node's loop.
+ */
+const FANOUT_GOALS: readonly { target: TargetName; way: string; goal: number }[] = [
+  { target: 'ours-http-publish', way: '`broker.publish()`', goal: 0.5 },
+  { target: 'ours-http', way: '`conn.write()` loop', goal: 1.0 },
+  { target: 'ours-express', way: '`conn.write()` loop, Express', goal: 1.0 },
+];
+
+function fanOutGoals(specs: readonly ScenarioSpec[], summaries: readonly ScenarioSummary[]): string[] {
+  const rows: string[][] = [];
+  for (const summary of summaries) {
+    const spec = specs.find((s) => s.id === summary.scenario);
+    if (spec?.kind !== 'fan-out') continue;
+    for (const { target, way, goal } of FANOUT_GOALS) {
+      if (summary.targets[target] === undefined) continue;
+      const floor = summary.vsFloor[target];
+      const met = floor === undefined || floor.n === 0 ? '–' : floor.median <= goal ? 'met' : '**not met**';
+      rows.push([
+        summary.scenario,
+        `${target} (${way})`,
+        floor === undefined ? '–' : fmtRatio(floor),
+        floor === undefined ? '–' : `≤ ${goal.toFixed(1)}x: ${met}`,
+        summary.vsSockjs[target] === undefined ? '–' : fmtRatio(summary.vsSockjs[target] as Spread),
+      ]);
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    '## Fan-out goals',
+    '',
+    "Server CPU per delivered message divided by bare ws's loop of `ws.send()` and by " +
+      "sockjs-node's loop of `conn.write()`, paired per repetition: median (min–max). " +
+      'xhr-streaming has no floor here: bare ws speaks websocket only.',
+    '',
+    ...table(['scenario', 'target', '÷ bare-ws', 'goal', '÷ sockjs-node'], rows),
+    '',
+  ];
 }

@@ -21,6 +21,7 @@ import {
   TARGETS,
   currentOf,
   isBaseline,
+  bySize,
   targetsFor,
   withTwins,
   type RunTarget,
@@ -31,6 +32,7 @@ import { REGRESSION_RATIO, markdown, summarize, type RunInfo, type RunRecord } f
 import { profileText, summarizeProfile } from './profile';
 import { killChildren, pinning, start, startServer, stop } from './processes';
 import { prepareBaseline, type Baseline } from './baseline';
+import { measureFanOut } from './fan-out-scenario';
 
 interface Options {
   reps: number;
@@ -49,7 +51,15 @@ interface Options {
   repsGiven: boolean;
   /** `--baseline <ref>`: the commit the library targets' `@base` twins take the library from. */
   baseline: string | null;
+  /** `--fanout-sizes`: audiences of every fan-out scenario, instead of each one's own. */
+  fanOutSizes: number[] | null;
+  /** `--fanout-messages`: messages measured per fan-out run. */
+  fanOutMessages: number;
 }
+
+/** Messages per fan-out run: measured, and sent before them unmeasured. */
+const FANOUT_MESSAGES = 20;
+const FANOUT_WARMUP_MESSAGES = 5;
 
 const HELP = `Usage: node build/bench/run.js [options]
   --quick              1 repetition, 200 ms warm-up, 600 ms measured, 300 idle sessions,
@@ -66,6 +76,9 @@ const HELP = `Usage: node build/bench/run.js [options]
                          .map((t) => t.name + (t.byDefault ? '' : ' (extra)'))
                          .join(', ')}
   --idle-sessions N    sessions for the idle-memory scenarios (default 5000)
+  --fanout-sizes a,b   sessions of the fan-out scenarios, one run each (default 1000,5000,15000
+                       for ws-fanout and 1000 for xhr-streaming-fanout; --quick: 1000)
+  --fanout-messages N  messages measured per fan-out run (default ${FANOUT_MESSAGES}; --quick: 10)
   --heartbeat-sessions N
                        sessions for ws-idle-heartbeat (default 50000, or what the open-file
                        limit allows a process, less 1000)
@@ -100,6 +113,8 @@ function parseArgs(argv: string[]): Options {
     quick: false,
     repsGiven: false,
     baseline: null,
+    fanOutSizes: null,
+    fanOutMessages: FANOUT_MESSAGES,
   };
   const explicit = new Set<string>();
   const list = (value: string | undefined): string[] => (value ?? '').split(',').filter((v) => v !== '');
@@ -146,6 +161,13 @@ function parseArgs(argv: string[]): Options {
       case '--idle-sessions':
         options.idleSessions = number(flag, value());
         break;
+      case '--fanout-sizes':
+        options.fanOutSizes = list(value()).map((n) => number('--fanout-sizes', n));
+        if (options.fanOutSizes.length === 0) throw new Error('--fanout-sizes needs a list of sizes');
+        break;
+      case '--fanout-messages':
+        options.fanOutMessages = number(flag, value());
+        break;
       case '--heartbeat-sessions':
         options.heartbeatSessions = number(flag, value());
         break;
@@ -185,11 +207,14 @@ function parseArgs(argv: string[]): Options {
     if (!explicit.has('--warmup')) options.warmupMs = 200;
     if (!explicit.has('--duration')) options.durationMs = 600;
     if (!explicit.has('--idle-sessions')) options.idleSessions = 300;
+    if (!explicit.has('--fanout-sizes')) options.fanOutSizes = [1000];
+    if (!explicit.has('--fanout-messages')) options.fanOutMessages = 10;
     // Minutes per run: in a smoke run only when asked for by name.
     if (!explicit.has('--scenario'))
       options.scenarios = options.scenarios.filter((s) => s.kind !== 'idle-cpu');
   }
   options.repsGiven = explicit.has('--reps');
+  options.scenarios = options.scenarios.flatMap((spec) => bySize(spec, options.fanOutSizes));
   if (options.baseline !== null && !options.targets.some((t) => TARGETS[t].library))
     throw new Error('--baseline compares library targets, and none is among the targets to run');
   return options;
@@ -292,11 +317,18 @@ function heartbeatSessions(options: Options, spec: ScenarioSpec): number {
 /** USER_HZ: 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS = 100;
 
-/** What a target's server needs in its environment besides its own variables. */
-function envOf(target: RunTarget, baseline: Baseline | null): Record<string, string> {
-  if (!isBaseline(target)) return {};
+/**
+ * What a target's server needs in its environment besides its own variables: in fan-out
+ * runs, BENCH_FANOUT (the loop, unless the target names its way), and for a baseline twin
+ * the baseline's library.
+ */
+function envOf(target: RunTarget, baseline: Baseline | null, spec?: ScenarioSpec): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (spec?.kind === 'fan-out' && TARGETS[currentOf(target)].env?.['BENCH_FANOUT'] === undefined)
+    env['BENCH_FANOUT'] = 'loop';
+  if (!isBaseline(target)) return env;
   if (baseline === null) throw new Error(`${target} needs --baseline`);
-  return { SOCKJS_EXPRESS_LIB: baseline.lib };
+  return { ...env, SOCKJS_EXPRESS_LIB: baseline.lib };
 }
 
 /**
@@ -350,7 +382,7 @@ async function runOnce(
   baseline: Baseline | null,
 ): Promise<RunRecord> {
   const record: RunRecord = { scenario: spec.id, target, rep };
-  const server = await startServer(target, pins.server, envOf(target, baseline));
+  const server = await startServer(target, pins.server, envOf(target, baseline, spec));
   const client = loadGenerator.get();
   const clientTarget: ClientTarget = {
     name: target,
@@ -358,8 +390,29 @@ async function runOnce(
     wire: TARGETS[currentOf(target)].wire,
   };
   try {
-    await client.request({ type: 'setup', spec, target: clientTarget }, 60_000);
-    if (spec.kind === 'idle-memory') {
+    const limit = openFileLimit();
+    // One descriptor per session in the server (the load generator splits them over workers).
+    if (spec.kind === 'fan-out' && limit !== null && spec.sessions > limit - SPARE_FILE_DESCRIPTORS)
+      throw new Error(
+        `${spec.sessions} sessions need more than the open-file limit of a process (${limit}) allows`,
+      );
+    // A fan-out setup opens up to tens of thousands of sessions.
+    await client.request(
+      { type: 'setup', spec, target: clientTarget },
+      spec.kind === 'fan-out' ? 600_000 : 60_000,
+    );
+    if (spec.kind === 'fan-out') {
+      Object.assign(
+        record,
+        await measureFanOut(
+          server.peer,
+          client,
+          spec,
+          { messages: options.fanOutMessages, warmup: options.quick ? 2 : FANOUT_WARMUP_MESSAGES },
+          machineBusyMicros,
+        ),
+      );
+    } else if (spec.kind === 'idle-memory') {
       const sessions = options.idleSessions ?? spec.sessions;
       const before = await server.peer.request<MemoryReply>({ type: 'memory' }, 10_000);
       const opened = await client.request<LoadResult>({ type: 'open-idle', sessions }, 180_000);

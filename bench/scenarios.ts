@@ -9,6 +9,7 @@ export type TargetName =
   | 'ours-express-public'
   | 'ours-http'
   | 'ours-http-public'
+  | 'ours-http-publish'
   | 'ours-router'
   | 'sockjs-node'
   | 'bare-ws'
@@ -96,6 +97,17 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     library: true,
     env: PUBLIC_ONLY,
     description: 'as ours-http, with `SOCKJS_EXPRESS_PUBLIC_ONLY=1`: no use of private state of dependencies',
+  },
+  'ours-http-publish': {
+    name: 'ours-http-publish',
+    script: 'ours-http.js',
+    wire: 'sockjs',
+    serves: BOTH,
+    byDefault: true,
+    library: true,
+    // Fan-out scenarios only (takesPart): the other targets broadcast with a loop.
+    env: { BENCH_FANOUT: 'publish' },
+    description: 'as ours-http, broadcasting with `createBroker().publish()` (fan-out scenarios only)',
   },
   'ours-router': {
     name: 'ours-router',
@@ -191,8 +203,11 @@ export type Transport = 'websocket' | 'xhr-streaming' | 'xhr-polling';
  * `idle-memory`: opens `sessions` idle sessions; the figure is memory per session.
  * `idle-cpu`: opens `sessions` idle sessions and measures the server's CPU over a long
  * window while only heartbeats flow; the figure is CPU time per second.
+ * `fan-out`: opens `sessions` sessions that only receive; the server sends messages to all
+ * of them, one at a time; the figure is server CPU per delivered message (one message to
+ * one session), and the latency the time until the last session has it.
  */
-export type ScenarioKind = 'echo' | 'open-close' | 'idle-memory' | 'idle-cpu';
+export type ScenarioKind = 'echo' | 'open-close' | 'idle-memory' | 'idle-cpu' | 'fan-out';
 
 export interface ScenarioSpec {
   id: string;
@@ -214,6 +229,22 @@ export interface ScenarioSpec {
    * the median.
    */
   minReps?: number;
+  /** Fan-out: the audiences measured by default, one scenario each (`--fanout-sizes`). */
+  fanOutSizes?: readonly number[];
+}
+
+/**
+ * A fan-out scenario per audience size: `ws-fanout` with sizes 1000 and 5000 runs as
+ * `ws-fanout-1000` and `ws-fanout-5000`. Other scenarios stay as they are.
+ */
+export function bySize(spec: ScenarioSpec, sizes: readonly number[] | null): ScenarioSpec[] {
+  if (spec.kind !== 'fan-out') return [spec];
+  return (sizes ?? spec.fanOutSizes ?? [spec.sessions]).map((sessions) => ({
+    ...spec,
+    id: `${spec.id}-${sessions}`,
+    title: `${spec.title}, ${sessions.toLocaleString('en-US')} sessions`,
+    sessions,
+  }));
 }
 
 /**
@@ -236,6 +267,13 @@ export function targetsFor(spec: ScenarioSpec): TargetName[] {
 
 /** Whether a target that serves the scenario's transport does everything the scenario needs. */
 function takesPart(target: TargetName, spec: ScenarioSpec): boolean {
+  // Broadcasting with the broker is a variant of the fan-out scenarios only.
+  if (TARGETS[target].env?.['BENCH_FANOUT'] !== undefined) return spec.kind === 'fan-out';
+  // Fan-out compares the SockJS servers' broadcast with ws's; the minimal servers have no
+  // sessions to broadcast to, and fastPath changes how requests are routed, not how an
+  // open stream is written to.
+  if (spec.kind === 'fan-out')
+    return !isMinimal(target) && target !== 'ws-minimum' && target !== 'ours-express-fastpath';
   // Websocket open + close and nothing else a SockJS server does: no framing, no echo.
   if (target === 'ws-minimum' || (target === 'express-baseline' && spec.transport === 'websocket')) {
     return spec.kind === 'open-close';
@@ -397,5 +435,27 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     // bursts too, and a window of whole periods holds each session's heartbeats alike.
     windowMs: 75_000,
     maxReps: 2,
+  },
+  {
+    id: 'ws-fanout',
+    title: 'websocket fan-out: one 100-byte message to every session, one message at a time',
+    transport: 'websocket',
+    kind: 'fan-out',
+    sessions: 1000,
+    inFlight: 0,
+    messageBytes: 100,
+    byDefault: true,
+    fanOutSizes: [1000, 5000, 15_000],
+  },
+  {
+    id: 'xhr-streaming-fanout',
+    title: 'xhr-streaming fan-out: one 100-byte message to every session, one message at a time',
+    transport: 'xhr-streaming',
+    kind: 'fan-out',
+    sessions: 1000,
+    inFlight: 0,
+    messageBytes: 100,
+    byDefault: true,
+    fanOutSizes: [1000],
   },
 ];

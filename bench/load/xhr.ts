@@ -185,8 +185,33 @@ function openSession(
   );
 }
 
-function newAgent(): Agent {
-  return new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024 });
+function newAgent(localAddress?: string): Agent {
+  return new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, localAddress });
+}
+
+/**
+ * `count` xhr-streaming sessions that only receive (the fan-out load), from `localAddress`;
+ * resolves once all are open, with a function that aborts them.
+ */
+export async function openStreams(
+  port: number,
+  count: number,
+  localAddress: string | undefined,
+  onMessages: (texts: string[]) => void,
+  onError: () => void,
+): Promise<() => void> {
+  const agent = newAgent(localAddress);
+  const recorder = new Recorder();
+  const sessions: HttpSession[] = [];
+  await pooled(count, 50, async () => {
+    const session = new HttpSession(agent, port, recorder);
+    await openSession(session, 'stream', { messages: onMessages, closed: onError, failed: onError });
+    sessions.push(session);
+  });
+  return () => {
+    for (const session of sessions) session.abort();
+    agent.destroy();
+  };
 }
 
 /** Closed-loop echo: send a message with xhr_send, wait for it on the receiving side, repeat. */

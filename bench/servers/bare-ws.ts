@@ -5,13 +5,14 @@
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ECHO_PATH, serve } from './serve';
+import { heartbeatMs } from './broadcast';
 
 const server = createServer((_req, res) => {
   res.statusCode = 404;
   res.end();
 });
-/** The heartbeat period of SockJS servers (sockjs-node's and ours): 25 s. */
-const HEARTBEAT_MS = 25_000;
+/** The heartbeat period of SockJS servers (sockjs-node's and ours): 25 s; longer in fan-out runs. */
+const HEARTBEAT_MS = heartbeatMs(25_000);
 
 const wss = new WebSocketServer({ server, path: ECHO_PATH, clientTracking: false });
 // Shared listeners and a Set: ws's own client tracking adds a closure per socket.
@@ -45,4 +46,8 @@ setInterval(() => {
     ws.ping();
   }
 }, HEARTBEAT_MS).unref();
-serve(server);
+// Fan-out runs: ws's own way, a loop of ws.send() over the open sockets (already tracked
+// for the pings, so the other scenarios are unchanged).
+serve(server, (message) => {
+  for (const ws of sockets) ws.send(message);
+});

@@ -3,15 +3,23 @@ import { createServer } from 'node:http';
 import express from 'express';
 import { library } from './library';
 import { ECHO_PATH, serve } from './serve';
+import { oursBroadcast } from './ours-broadcast';
+import { heartbeatMs } from './broadcast';
 
 const { attachUpgrade, sockjsMiddleware } = library('attachUpgrade', 'sockjsMiddleware');
 
 export function serveExpressEcho(fastPath: boolean): void {
-  const echo = sockjsMiddleware({ sockjsUrl: 'http://127.0.0.1/sockjs.js', log: () => undefined, fastPath });
+  const echo = sockjsMiddleware({
+    sockjsUrl: 'http://127.0.0.1/sockjs.js',
+    log: () => undefined,
+    fastPath,
+    heartbeatDelay: heartbeatMs(25_000),
+  });
   echo.on('connection', (conn) => conn.on('data', (message: string) => conn.write(message)));
+  const broadcast = oursBroadcast(echo);
   const app = express();
   app.use(ECHO_PATH, echo);
   const server = createServer(app);
   attachUpgrade(server);
-  serve(server);
+  serve(server, broadcast);
 }

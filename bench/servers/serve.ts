@@ -8,13 +8,26 @@ import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { serveRequests } from '../ipc';
+import { fanOutMessage } from '../fan-out-message';
+import type { Broadcast } from './broadcast';
 
 /** Messages per message: the benchmark echoes; this is every target's application. */
 export const ECHO_PATH = '/echo';
 
-export function serve(server: Server): void {
-  serveRequests((request) => {
+/**
+ * `broadcast`: how this target sends one message to every connection, in fan-out runs.
+ * Each `fanout` request from the runner is one message, sent in the turn of the event
+ * loop the request arrives in: the same trigger, at the same cost, for every target.
+ */
+export function serve(server: Server, broadcast?: Broadcast): void {
+  serveRequests(async (request) => {
     switch (request.type) {
+      case 'fanout': {
+        if (broadcast === undefined) throw new Error('not started for a fan-out run (BENCH_FANOUT)');
+        const { index, bytes } = request as unknown as { index: number; bytes: number };
+        await broadcast(fanOutMessage(index, bytes));
+        return true;
+      }
       case 'cpu':
         return process.cpuUsage();
       case 'memory': {

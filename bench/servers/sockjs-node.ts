@@ -2,9 +2,11 @@
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import { ECHO_PATH, serve } from './serve';
+import { connectionLoop, fanOutWay, heartbeatMs } from './broadcast';
 
 interface SockjsNodeConnection {
   on(event: 'data', listener: (message: string) => void): void;
+  on(event: 'close', listener: () => void): void;
   write(message: string): boolean;
 }
 interface SockjsNodeServer {
@@ -12,15 +14,26 @@ interface SockjsNodeServer {
   installHandlers(server: Server, options: { prefix: string }): void;
 }
 interface SockjsNode {
-  createServer(options: { log: () => void; sockjs_url: string }): SockjsNodeServer;
+  createServer(options: { log: () => void; sockjs_url: string; heartbeat_delay: number }): SockjsNodeServer;
 }
 
 // sockjs ships no types; a local interface names what the benchmark uses.
 const sockjs = createRequire(__filename)('sockjs') as SockjsNode;
 
-const echo = sockjs.createServer({ log: () => undefined, sockjs_url: 'http://127.0.0.1/sockjs.js' });
+const echo = sockjs.createServer({
+  log: () => undefined,
+  sockjs_url: 'http://127.0.0.1/sockjs.js',
+  heartbeat_delay: heartbeatMs(25_000),
+});
 echo.on('connection', (conn) => conn.on('data', (message) => conn.write(message)));
+// sockjs-node has no broker: in fan-out runs, the loop of conn.write() its users write.
+let broadcast;
+if (fanOutWay() !== null) {
+  const loop = connectionLoop<SockjsNodeConnection>();
+  echo.on('connection', (conn) => loop.add(conn));
+  broadcast = loop.broadcast;
+}
 
 const server = createServer();
 echo.installHandlers(server, { prefix: ECHO_PATH });
-serve(server);
+serve(server, broadcast);
