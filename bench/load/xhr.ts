@@ -7,7 +7,17 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
 import type { ScenarioSpec } from '../scenarios';
 import type { ClientTarget } from '../ipc';
-import { Recorder, delay, now, payload, pooled, sessionId, withTimeout, type Load } from './common';
+import {
+  Recorder,
+  delay,
+  now,
+  payload,
+  pooled,
+  sessionId,
+  sourceAddress,
+  withTimeout,
+  type Load,
+} from './common';
 
 const OPEN_TIMEOUT_MS = 10_000;
 
@@ -30,6 +40,8 @@ class HttpSession {
     readonly agent: Agent,
     readonly port: number,
     readonly recorder: Recorder,
+    /** The loopback address its requests come from; 127.0.0.1 when undefined. */
+    readonly localAddress?: string,
   ) {
     this.path = `/echo/000/${sessionId()}/`;
   }
@@ -45,6 +57,7 @@ class HttpSession {
         agent: this.agent,
         host: '127.0.0.1',
         port: this.port,
+        localAddress: this.localAddress,
         method: 'POST',
         path: this.path + transport,
         headers: { 'Content-Type': 'text/plain;charset=UTF-8', 'Content-Length': Buffer.byteLength(body) },
@@ -292,7 +305,7 @@ export class XhrOpenClose implements Load {
   }
 }
 
-/** Idle xhr-streaming sessions, for memory per session. */
+/** Idle xhr-streaming sessions, for memory per session and the CPU their heartbeats cost. */
 export class XhrIdle implements Load {
   readonly recorder = new Recorder();
   private readonly agent = newAgent();
@@ -318,8 +331,15 @@ export class XhrIdle implements Load {
 
   async openIdle(count: number): Promise<void> {
     const ignore = (): void => undefined;
-    await pooled(count, 50, async () => {
-      const session = new HttpSession(this.agent, this.target.port, this.recorder);
+    // Numbered after the sessions already open: the idle-scale runner opens them in steps.
+    const first = this.sessions.length;
+    await pooled(count, 50, async (index) => {
+      const session = new HttpSession(
+        this.agent,
+        this.target.port,
+        this.recorder,
+        sourceAddress(first + index, this.spec),
+      );
       await openSession(session, receiveModeOf(this.spec), {
         messages: ignore,
         closed: ignore,

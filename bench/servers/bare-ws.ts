@@ -4,14 +4,14 @@
  */
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ECHO_PATH, serve } from './serve';
+import { ECHO_PATH, heartbeatMs, serve } from './serve';
 
 const server = createServer((_req, res) => {
   res.statusCode = 404;
   res.end();
 });
-/** The heartbeat period of SockJS servers (sockjs-node's and ours): 25 s. */
-const HEARTBEAT_MS = 25_000;
+/** The heartbeat period of SockJS servers (sockjs-node's and ours): 25 s unless the runner shortens it. */
+const HEARTBEAT_MS = heartbeatMs() ?? 25_000;
 
 const wss = new WebSocketServer({ server, path: ECHO_PATH, clientTracking: false });
 // Shared listeners and a Set: ws's own client tracking adds a closure per socket.

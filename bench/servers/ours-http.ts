@@ -4,11 +4,15 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import { library } from './library';
-import { ECHO_PATH, serve } from './serve';
+import { ECHO_PATH, heartbeatMs, serve } from './serve';
 
 const { createServer } = library('createServer');
 
-const echo = createServer({ sockjs_url: 'http://127.0.0.1/sockjs.js', log: () => undefined });
+const echo = createServer({
+  sockjs_url: 'http://127.0.0.1/sockjs.js',
+  log: () => undefined,
+  heartbeatDelay: heartbeatMs(),
+});
 echo.on('connection', (conn) => conn.on('data', (message: string) => conn.write(message)));
 
 const server = createHttpServer((_req, res) => {

@@ -12,6 +12,20 @@ import { serveRequests } from '../ipc';
 /** Messages per message: the benchmark echoes; this is every target's application. */
 export const ECHO_PATH = '/echo';
 
+/**
+ * The heartbeat period a target runs with: `BENCH_HEARTBEAT_MS` when the runner sets it
+ * (the idle-scale runner shortens it so that a window of seconds holds several heartbeats
+ * of every session), otherwise undefined: each server's own default, 25 s for all of them.
+ */
+export function heartbeatMs(): number | undefined {
+  const value = process.env['BENCH_HEARTBEAT_MS'];
+  if (value === undefined || value === '') return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new Error(`BENCH_HEARTBEAT_MS=${value} is not a positive integer`);
+  return ms;
+}
+
 export function serve(server: Server): void {
   serveRequests((request) => {
     switch (request.type) {

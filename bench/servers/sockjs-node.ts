@@ -1,7 +1,7 @@
 /** Target `sockjs-node`: the reference server, sockjs@0.3.24, on a plain http server. */
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
-import { ECHO_PATH, serve } from './serve';
+import { ECHO_PATH, heartbeatMs, serve } from './serve';
 
 interface SockjsNodeConnection {
   on(event: 'data', listener: (message: string) => void): void;
@@ -12,13 +12,18 @@ interface SockjsNodeServer {
   installHandlers(server: Server, options: { prefix: string }): void;
 }
 interface SockjsNode {
-  createServer(options: { log: () => void; sockjs_url: string }): SockjsNodeServer;
+  createServer(options: { log: () => void; sockjs_url: string; heartbeat_delay?: number }): SockjsNodeServer;
 }
 
 // sockjs ships no types; a local interface names what the benchmark uses.
 const sockjs = createRequire(__filename)('sockjs') as SockjsNode;
 
-const echo = sockjs.createServer({ log: () => undefined, sockjs_url: 'http://127.0.0.1/sockjs.js' });
+const echo = sockjs.createServer({
+  log: () => undefined,
+  sockjs_url: 'http://127.0.0.1/sockjs.js',
+  // Its default, 25 s, when the runner does not shorten it.
+  heartbeat_delay: heartbeatMs() ?? 25_000,
+});
 echo.on('connection', (conn) => conn.on('data', (message) => conn.write(message)));
 
 const server = createServer();
