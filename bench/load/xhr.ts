@@ -27,6 +27,8 @@ interface FrameSink {
   messages(texts: string[]): void;
   closed(frame: string): void;
   failed(error: Error): void;
+  /** An `h` frame on its own: a heartbeat (the streaming prelude is 2048 of them on one line). */
+  heartbeat?(): void;
 }
 
 /** One SockJS session over HTTP: its URLs and its sends. */
@@ -96,7 +98,7 @@ class HttpSession {
         sink.closed(line);
         break;
       case 'h':
-        // The streaming prelude (2048 h) and heartbeats.
+        if (line.length === 1) sink.heartbeat?.();
         break;
       default:
         sink.failed(new Error(`unexpected frame ${line.slice(0, 40)}`));
@@ -189,6 +191,7 @@ function openSession(
         messages: (texts) => sink.messages(texts),
         closed: (frame) => (open ? sink.closed(frame) : reject(new Error(`closed at open: ${frame}`))),
         failed: (error) => (open ? sink.failed(error) : reject(error)),
+        heartbeat: () => sink.heartbeat?.(),
       };
       if (mode === 'stream') session.stream(full);
       else session.poll(full);
@@ -342,8 +345,10 @@ export class XhrIdle implements Load {
       );
       await openSession(session, receiveModeOf(this.spec), {
         messages: ignore,
-        closed: ignore,
+        // Counted as the websocket loads count theirs, and a session the server ends too.
+        closed: () => this.recorder.error(),
         failed: ignore,
+        heartbeat: () => this.recorder.count++,
       });
       this.sessions.push(session);
     });
