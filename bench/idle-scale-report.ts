@@ -39,6 +39,8 @@ export interface StepRecord {
   baseRss?: number;
   /** Server CPU over the window, in milliseconds per second, at the shortened heartbeat. */
   cpuMsPerSecond?: number;
+  /** The same server's CPU with no session open, before the first step. */
+  baseCpuMsPerSecond?: number;
   /** Heartbeats the load generator received per second: proof that they flowed. */
   heartbeatsPerSecond?: number;
   /** Sessions the server closed during the window. */
@@ -51,18 +53,22 @@ export const CONSTANT_SLOPE = 0.1;
 
 type Figure = (record: StepRecord, info: ScaleInfo) => number | undefined;
 
-/** Server CPU per heartbeat received, in µs: the window's CPU ÷ the heartbeats in it. */
+/**
+ * Server CPU per heartbeat received, in µs: the window's CPU less what the process spent
+ * with no session open, ÷ the heartbeats in the window.
+ */
 const cpuPerHeartbeat: Figure = (r) =>
   r.cpuMsPerSecond === undefined || !r.heartbeatsPerSecond
     ? undefined
-    : (r.cpuMsPerSecond * 1000) / r.heartbeatsPerSecond;
+    : ((r.cpuMsPerSecond - (r.baseCpuMsPerSecond ?? 0)) * 1000) / r.heartbeatsPerSecond;
 
 /**
  * Server CPU per session per second at the default period: one heartbeat per session per
  * 25 s, each costing what one cost in the window. Per heartbeat received rather than per
  * period configured: servers batch heartbeats (ours on its clock's ticks), so a window
- * holds a whole number of batches, not of periods. Everything the server did in the window
- * (its expiry sweep, its timers) is charged to the heartbeats, an upper bound.
+ * holds a whole number of batches, not of periods. Everything the sessions cost the server
+ * in the window (the expiry sweep over them, their timers) is charged to the heartbeats:
+ * an upper bound of what heartbeats alone cost.
  */
 const cpuAtDefault: Figure = (r, info) => {
   const perHeartbeat = cpuPerHeartbeat(r, info);
@@ -122,7 +128,8 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
       `${info.openFileLimit ?? 'unknown'}. Steps ${info.steps.map(fmt).join(', ')} in one server per ` +
       `target, ${info.reps} repetition(s). Heartbeat every ${info.heartbeatMs} ms during the run; the CPU ` +
       `figure per session is scaled back to the default ${info.defaultPeriodMs / 1000} s period: ` +
-      `the window's CPU per heartbeat received ÷ ${info.defaultPeriodMs / 1000} s. Other CPU above ` +
+      `the window's CPU, less the same server's with no session open (base CPU), per heartbeat ` +
+      `received, ÷ ${info.defaultPeriodMs / 1000} s. Other CPU above ` +
       '10-15% (the rest of the machine) means disturbed figures.',
     '',
     `![idle sessions as their number grows](${chartFile})`,
@@ -194,8 +201,11 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
       fmtSpread(spread(valuesOf(records, info, transport, target, info.steps[0], (r) => r.baseRss)), (v) =>
         fmt(v / 1024 / 1024),
       ),
+      fmtSpread(
+        spread(valuesOf(records, info, transport, target, info.steps[0], (r) => r.baseCpuMsPerSecond)),
+      ),
     ]);
-    out.push(table(['target', 'RSS', 'heap', 'CPU', 'base RSS MiB'], slopeRows));
+    out.push(table(['target', 'RSS', 'heap', 'CPU', 'base RSS MiB', 'base CPU ms / s'], slopeRows));
   }
   return out.join('\n') + '\n';
 }

@@ -183,6 +183,16 @@ async function runSteps(
       60_000,
     );
     const base = await server.peer.request<MemoryReply>({ type: 'memory' }, 30_000);
+    // What the process spends with no session open (its timers, the IPC, the collector):
+    // taken off every step's window, so that only the sessions' share is charged to them.
+    const idleBefore = server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
+    const idle = await client.request<LoadResult>(
+      { type: 'measure', durationMs: options.heartbeatMs },
+      options.heartbeatMs + 30_000,
+    );
+    const idleMicros =
+      cpuMicros(await server.peer.request<CpuReply>({ type: 'cpu' }, 10_000)) - cpuMicros(await idleBefore);
+    const baseCpuMsPerSecond = idleMicros / idle.elapsedMs;
     for (const step of options.steps) {
       const record: StepRecord = { transport, target, rep, step, sessions: open };
       records.push(record);
@@ -201,6 +211,7 @@ async function runSteps(
         record.heapPerSession = (after.heapUsed + after.external - base.heapUsed - base.external) / open;
         record.rss = after.rss;
         record.baseRss = base.rss;
+        record.baseCpuMsPerSecond = baseCpuMsPerSecond;
         // One whole period after the burst and the GC: every session has its heartbeat due.
         await client.request(
           { type: 'measure', durationMs: options.heartbeatMs },
