@@ -86,10 +86,16 @@ export interface Server {
 
 /**
  * Variables the runner decides for each server, whatever its own environment says: which
- * build of the library a script loads, the library's switches the targets set, and how
- * a server broadcasts in fan-out runs.
+ * build of the library a script loads, the library's switches the targets set, how a
+ * server broadcasts in fan-out runs, and the heartbeat period (shortened by the idle-scale
+ * runner only).
  */
-const SERVER_VARIABLES = ['SOCKJS_EXPRESS_LIB', 'SOCKJS_EXPRESS_PUBLIC_ONLY', 'BENCH_FANOUT'];
+const SERVER_VARIABLES = [
+  'SOCKJS_EXPRESS_LIB',
+  'SOCKJS_EXPRESS_PUBLIC_ONLY',
+  'BENCH_FANOUT',
+  'BENCH_HEARTBEAT_MS',
+];
 
 /**
  * Starts a target's server script with the runner's environment, less SERVER_VARIABLES,

@@ -10,7 +10,7 @@
  *   npm run bench -- --baseline HEAD~1   each library target against its build at HEAD~1
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,6 +33,7 @@ import { profileText, summarizeProfile } from './profile';
 import { killChildren, pinning, start, startServer, stop } from './processes';
 import { prepareBaseline, type Baseline } from './baseline';
 import { measureFanOut } from './fan-out-scenario';
+import { machineBusyMicros, openFileLimit, pretty } from './host';
 
 interface Options {
   reps: number;
@@ -253,44 +254,6 @@ class LoadGenerator {
 const cpuMicros = (usage: CpuReply): number => usage.user + usage.system;
 
 /**
- * Busy time of the whole machine (every process, every core) in microseconds, from
- * /proc/stat; null where there is no /proc. Over a window, machine minus server minus load
- * generator is what everything else on the machine used: a busy machine makes every
- * figure unreliable, so it is reported beside them.
- */
-function machineBusyMicros(): number | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8')
-      .split('\n', 1)[0]
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
-    const busy = fields.slice(0, 8).reduce((sum, value, i) => (i === 3 || i === 4 ? sum : sum + value), 0);
-    return (busy * 1_000_000) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The open-file limit of this process, which the server and the load generator inherit;
- * null where /proc does not say. Each idle session holds one descriptor on either side.
- */
-function openFileLimit(): number | null {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    const soft = Number(line?.split(/\s+/)[3]);
-    return Number.isFinite(soft) ? soft : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
  * Whether ws loads the optional native add-on bufferutil in every target (ws looks for it
  * next to itself): it masks and unmasks frames natively, which changes the websocket
  * figures. (utf-8-validate matters only on Node without buffer.isUtf8, before 18.14.)
@@ -313,9 +276,6 @@ function heartbeatSessions(options: Options, spec: ScenarioSpec): number {
   const limit = openFileLimit();
   return limit === null ? wanted : Math.min(wanted, limit - SPARE_FILE_DESCRIPTORS);
 }
-
-/** USER_HZ: 100 on every Linux architecture Node runs on. */
-const CLOCK_TICKS = 100;
 
 /**
  * What a target's server needs in its environment besides its own variables: in fan-out
@@ -505,18 +465,6 @@ function describe(record: RunRecord): string {
     `other ${Number.isFinite(record.otherCpu) ? Math.round((record.otherCpu ?? 0) * 100) + '%' : '?'}` +
     (record.errors ? `, ${record.errors} errors` : '')
   );
-}
-
-/** Formats with the project's Prettier settings, so that `prettier --check` passes on results. */
-async function pretty(text: string, filepath: string): Promise<string> {
-  try {
-    const prettier = await import('prettier');
-    const config = (await prettier.resolveConfig(filepath)) ?? {};
-    return await prettier.format(text, { ...config, filepath });
-  } catch {
-    console.error(`(prettier unavailable: ${filepath} left unformatted)`);
-    return text;
-  }
 }
 
 async function main(): Promise<void> {

@@ -229,6 +229,11 @@ export interface ScenarioSpec {
    * the median.
    */
   minReps?: number;
+  /**
+   * Idle sessions the load generator opens from one loopback source address before it
+   * moves to the next (127.0.0.2, ...); 25,000 when not set.
+   */
+  sessionsPerSourceAddress?: number;
   /** Fan-out: the audiences measured by default, one scenario each (`--fanout-sizes`). */
   fanOutSizes?: readonly number[];
 }

@@ -1,5 +1,6 @@
 /** Pieces every load shares: the counters of one measurement window, and the payload. */
 import type { LoadResult } from '../ipc';
+import type { ScenarioSpec } from '../scenarios';
 
 /** A message of `bytes` ASCII letters and digits: no character JSON or SockJS escapes. */
 export function payload(bytes: number): string {
@@ -7,6 +8,16 @@ export function payload(bytes: number): string {
   let text = '';
   for (let i = 0; i < bytes; i++) text += alphabet[(i * 7 + 3) % alphabet.length];
   return text;
+}
+
+/**
+ * One loopback source address has about 28,000 ephemeral ports: past that many sessions
+ * (or the scenario's own `sessionsPerSourceAddress`), the next ones come from 127.0.0.2,
+ * 127.0.0.3, ... (all of 127/8 is loopback on Linux). Undefined: the default, 127.0.0.1.
+ */
+export function sourceAddress(index: number, spec: ScenarioSpec): string | undefined {
+  const extra = Math.floor(index / (spec.sessionsPerSourceAddress ?? 25_000));
+  return extra === 0 ? undefined : `127.0.0.${1 + extra}`;
 }
 
 /** Milliseconds on a monotonic clock. */

@@ -6,7 +6,17 @@ import { createConnection, type NetConnectOpts, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { ScenarioSpec } from '../scenarios';
 import type { ClientTarget } from '../ipc';
-import { Recorder, delay, now, payload, pooled, sessionId, withTimeout, type Load } from './common';
+import {
+  Recorder,
+  delay,
+  now,
+  payload,
+  pooled,
+  sessionId,
+  sourceAddress,
+  withTimeout,
+  type Load,
+} from './common';
 
 const OPEN_TIMEOUT_MS = 10_000;
 
@@ -186,24 +196,13 @@ export class WebsocketOpenClose implements Load {
   }
 }
 
-/**
- * One loopback source address has about 28,000 ephemeral ports: past that many sessions,
- * the next ones come from 127.0.0.2, 127.0.0.3, ... (all of 127/8 is loopback on Linux).
- */
-const SESSIONS_PER_SOURCE_ADDRESS = 25_000;
-
-function sourceAddress(index: number): string | undefined {
-  const extra = Math.floor(index / SESSIONS_PER_SOURCE_ADDRESS);
-  return extra === 0 ? undefined : `127.0.0.${1 + extra}`;
-}
-
 /** Idle sessions, for memory per session and for the CPU their heartbeats cost. */
 export class WebsocketIdle implements Load {
   readonly recorder = new Recorder();
   private readonly sockets: WebSocket[] = [];
 
   constructor(
-    _spec: ScenarioSpec,
+    private readonly spec: ScenarioSpec,
     private readonly target: ClientTarget,
   ) {}
 
@@ -220,8 +219,10 @@ export class WebsocketIdle implements Load {
 
   async openIdle(count: number): Promise<void> {
     const { recorder } = this;
+    // Numbered after the sessions already open: the idle-scale runner opens them in steps.
+    const first = this.sockets.length;
     await pooled(count, 50, async (index) => {
-      const ws = await openSocket(this.target, sourceAddress(index));
+      const ws = await openSocket(this.target, sourceAddress(first + index, this.spec));
       // Heartbeats, counted so that a window shows they really flowed: `h` frames, or where
       // none come (sockjs-node), the websocket pings sent instead. Ours come with a ping
       // each, which is part of the same heartbeat.

@@ -7,7 +7,17 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
 import type { ScenarioSpec } from '../scenarios';
 import type { ClientTarget } from '../ipc';
-import { Recorder, delay, now, payload, pooled, sessionId, withTimeout, type Load } from './common';
+import {
+  Recorder,
+  delay,
+  now,
+  payload,
+  pooled,
+  sessionId,
+  sourceAddress,
+  withTimeout,
+  type Load,
+} from './common';
 
 const OPEN_TIMEOUT_MS = 10_000;
 
@@ -17,6 +27,8 @@ interface FrameSink {
   messages(texts: string[]): void;
   closed(frame: string): void;
   failed(error: Error): void;
+  /** An `h` frame on its own: a heartbeat (the streaming prelude is 2048 of them on one line). */
+  heartbeat?(): void;
 }
 
 /** One SockJS session over HTTP: its URLs and its sends. */
@@ -30,6 +42,8 @@ class HttpSession {
     readonly agent: Agent,
     readonly port: number,
     readonly recorder: Recorder,
+    /** The loopback address its requests come from; 127.0.0.1 when undefined. */
+    readonly localAddress?: string,
   ) {
     this.path = `/echo/000/${sessionId()}/`;
   }
@@ -45,6 +59,7 @@ class HttpSession {
         agent: this.agent,
         host: '127.0.0.1',
         port: this.port,
+        localAddress: this.localAddress,
         method: 'POST',
         path: this.path + transport,
         headers: { 'Content-Type': 'text/plain;charset=UTF-8', 'Content-Length': Buffer.byteLength(body) },
@@ -83,7 +98,7 @@ class HttpSession {
         sink.closed(line);
         break;
       case 'h':
-        // The streaming prelude (2048 h) and heartbeats.
+        if (line.length === 1) sink.heartbeat?.();
         break;
       default:
         sink.failed(new Error(`unexpected frame ${line.slice(0, 40)}`));
@@ -176,6 +191,7 @@ function openSession(
         messages: (texts) => sink.messages(texts),
         closed: (frame) => (open ? sink.closed(frame) : reject(new Error(`closed at open: ${frame}`))),
         failed: (error) => (open ? sink.failed(error) : reject(error)),
+        heartbeat: () => sink.heartbeat?.(),
       };
       if (mode === 'stream') session.stream(full);
       else session.poll(full);
@@ -317,7 +333,7 @@ export class XhrOpenClose implements Load {
   }
 }
 
-/** Idle xhr-streaming sessions, for memory per session. */
+/** Idle xhr-streaming sessions, for memory per session and the CPU their heartbeats cost. */
 export class XhrIdle implements Load {
   readonly recorder = new Recorder();
   private readonly agent = newAgent();
@@ -343,12 +359,21 @@ export class XhrIdle implements Load {
 
   async openIdle(count: number): Promise<void> {
     const ignore = (): void => undefined;
-    await pooled(count, 50, async () => {
-      const session = new HttpSession(this.agent, this.target.port, this.recorder);
+    // Numbered after the sessions already open: the idle-scale runner opens them in steps.
+    const first = this.sessions.length;
+    await pooled(count, 50, async (index) => {
+      const session = new HttpSession(
+        this.agent,
+        this.target.port,
+        this.recorder,
+        sourceAddress(first + index, this.spec),
+      );
       await openSession(session, receiveModeOf(this.spec), {
         messages: ignore,
-        closed: ignore,
+        // Counted as the websocket loads count theirs, and a session the server ends too.
+        closed: () => this.recorder.error(),
         failed: ignore,
+        heartbeat: () => this.recorder.count++,
       });
       this.sessions.push(session);
     });

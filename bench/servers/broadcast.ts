@@ -3,6 +3,8 @@
  * fan-out runs, so that in every other scenario the servers track nothing more than before.
  */
 
+import { runnerHeartbeatMs } from './serve';
+
 /** Sends one message to every open connection; may finish asynchronously (`publish()`). */
 export type Broadcast = (message: string) => unknown;
 
@@ -21,10 +23,12 @@ export function fanOutWay(): FanOutWay | null {
  * The heartbeat period every target uses in fan-out runs: longer than any run, so that no
  * server's heartbeats (`h` frames or pings, due 25 s after a session opened) fall among
  * the measured messages of a run whose sessions took seconds to open. Fan-out measures
- * broadcasting; ws-idle-heartbeat measures heartbeats.
+ * broadcasting; ws-idle-heartbeat measures heartbeats. Otherwise `BENCH_HEARTBEAT_MS` when
+ * the runner shortens it (the idle-scale runner), else `usual`.
  */
 export function heartbeatMs(usual: number): number {
-  return fanOutWay() === null ? usual : 600_000;
+  if (fanOutWay() !== null) return 600_000;
+  return runnerHeartbeatMs() ?? usual;
 }
 
 interface Writable {

@@ -15,6 +15,20 @@ import type { Broadcast } from './broadcast';
 export const ECHO_PATH = '/echo';
 
 /**
+ * The heartbeat period a target runs with: `BENCH_HEARTBEAT_MS` when the runner sets it
+ * (the idle-scale runner shortens it so that a window of seconds holds several heartbeats
+ * of every session), otherwise undefined: each server's own default, 25 s for all of them.
+ */
+export function runnerHeartbeatMs(): number | undefined {
+  const value = process.env['BENCH_HEARTBEAT_MS'];
+  if (value === undefined || value === '') return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new Error(`BENCH_HEARTBEAT_MS=${value} is not a positive integer`);
+  return ms;
+}
+
+/**
  * `broadcast`: how this target sends one message to every connection, in fan-out runs.
  * Each `fanout` request from the runner is one message, sent in the turn of the event
  * loop the request arrives in: the same trigger, at the same cost, for every target.

@@ -1,0 +1,270 @@
+/**
+ * The idle-scale runner's results: per step and target, memory and heartbeat CPU per
+ * session (medians over the repetitions), the ratios to sockjs-node and bare ws, whether
+ * the cost per session stays constant as sessions grow, and the chart.
+ */
+import type { TargetName, Transport } from './scenarios';
+import { fmt, fmtRatio, fmtSpread, pairedRatios, spread } from './stats';
+import { PALETTE, type Chart, type Panel } from './svg-chart';
+
+export interface ScaleInfo {
+  date: string;
+  command: string;
+  node: string;
+  pinning: string;
+  steps: number[];
+  heartbeatMs: number;
+  /** The targets' default heartbeat period, which the CPU figures are scaled back to. */
+  defaultPeriodMs: number;
+  windowMs: number;
+  reps: number;
+  openFileLimit: number | null;
+}
+
+/** One step of one server: its sessions open, then memory after a full GC, then a CPU window. */
+export interface StepRecord {
+  transport: Transport;
+  target: TargetName;
+  rep: number;
+  /** Sessions the step asked for, and those open. */
+  step: number;
+  sessions: number;
+  error?: string;
+  /** Bytes per session over the server before the first step: RSS less the young generation. */
+  rssPerSession?: number;
+  /** heapUsed + external per session. */
+  heapPerSession?: number;
+  rss?: number;
+  /** RSS of the server before the first step (listening, warmed up, no session open). */
+  baseRss?: number;
+  /** Server CPU over the window, in milliseconds per second, at the shortened heartbeat. */
+  cpuMsPerSecond?: number;
+  /** The same server's CPU with no session open, before the first step. */
+  baseCpuMsPerSecond?: number;
+  /** Heartbeats the load generator received per second: proof that they flowed. */
+  heartbeatsPerSecond?: number;
+  /** Sessions the server closed during the window. */
+  closedInWindow?: number;
+  otherCpu?: number;
+}
+
+/** The cost per session at the largest step within this share of the smallest: constant. */
+export const CONSTANT_SLOPE = 0.1;
+
+type Figure = (record: StepRecord, info: ScaleInfo) => number | undefined;
+
+/**
+ * Server CPU per heartbeat received, in µs: the window's CPU less what the process spent
+ * with no session open, ÷ the heartbeats in the window.
+ */
+const cpuPerHeartbeat: Figure = (r) =>
+  r.cpuMsPerSecond === undefined || !r.heartbeatsPerSecond
+    ? undefined
+    : ((r.cpuMsPerSecond - (r.baseCpuMsPerSecond ?? 0)) * 1000) / r.heartbeatsPerSecond;
+
+/**
+ * Server CPU per session per second at the default period: one heartbeat per session per
+ * 25 s, each costing what one cost in the window. Per heartbeat received rather than per
+ * period configured: servers batch heartbeats (ours on its clock's ticks), so a window
+ * holds a whole number of batches, not of periods. Everything the sessions cost the server
+ * in the window (the expiry sweep over them, their timers) is charged to the heartbeats:
+ * an upper bound of what heartbeats alone cost.
+ */
+const cpuAtDefault: Figure = (r, info) => {
+  const perHeartbeat = cpuPerHeartbeat(r, info);
+  return perHeartbeat === undefined ? undefined : perHeartbeat / (info.defaultPeriodMs / 1000);
+};
+
+const FIGURES: Record<'rss' | 'heap' | 'cpu', { title: string; unit: string; value: Figure; scale: number }> =
+  {
+    rss: { title: 'RSS per session', unit: 'KiB', value: (r) => r.rssPerSession, scale: 1 / 1024 },
+    heap: {
+      title: 'heap + external per session',
+      unit: 'KiB',
+      value: (r) => r.heapPerSession,
+      scale: 1 / 1024,
+    },
+    cpu: { title: 'heartbeat CPU per session at 25 s', unit: 'µs/s', value: cpuAtDefault, scale: 1 },
+  };
+
+function valuesOf(
+  records: readonly StepRecord[],
+  info: ScaleInfo,
+  transport: Transport,
+  target: TargetName,
+  step: number,
+  figure: Figure,
+): (number | null)[] {
+  const values: (number | null)[] = new Array<number | null>(info.reps).fill(null);
+  for (const r of records) {
+    if (r.transport !== transport || r.target !== target || r.step !== step || r.error !== undefined)
+      continue;
+    values[r.rep] = figure(r, info) ?? null;
+  }
+  return values;
+}
+
+function targetsOf(records: readonly StepRecord[], transport: Transport): TargetName[] {
+  return [...new Set(records.filter((r) => r.transport === transport).map((r) => r.target))];
+}
+
+function transportsOf(records: readonly StepRecord[]): Transport[] {
+  return [...new Set(records.map((r) => r.transport))];
+}
+
+function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
+}
+
+export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], chartFile: string): string {
+  const out: string[] = [
+    '# Idle sessions as their number grows',
+    '',
+    `${info.date}, \`${info.command}\`, Node ${info.node}, ${info.pinning}, open-file limit ` +
+      `${info.openFileLimit ?? 'unknown'}. Steps ${info.steps.map(fmt).join(', ')} in one server per ` +
+      `target, ${info.reps} repetition(s). Heartbeat every ${info.heartbeatMs} ms during the run; the CPU ` +
+      `figure per session is scaled back to the default ${info.defaultPeriodMs / 1000} s period: ` +
+      `the window's CPU, less the same server's with no session open (base CPU), per heartbeat ` +
+      `received, ÷ ${info.defaultPeriodMs / 1000} s. Other CPU above ` +
+      '10-15% (the rest of the machine) means disturbed figures.',
+    '',
+    `![idle sessions as their number grows](${chartFile})`,
+  ];
+  for (const transport of transportsOf(records)) {
+    const targets = targetsOf(records, transport);
+    const references = (['sockjs-node', 'bare-ws'] as const).filter((t) => targets.includes(t));
+    out.push('', `## ${transport}`, '');
+    const rows: string[][] = [];
+    for (const target of targets) {
+      for (const step of info.steps) {
+        const mine = (key: keyof typeof FIGURES): (number | null)[] =>
+          valuesOf(records, info, transport, target, step, FIGURES[key].value);
+        const errors = records.filter(
+          (r) => r.transport === transport && r.target === target && r.step === step && r.error !== undefined,
+        );
+        const cpuMs = valuesOf(records, info, transport, target, step, (r) => r.cpuMsPerSecond);
+        const beats = valuesOf(records, info, transport, target, step, (r) => r.heartbeatsPerSecond);
+        const other = valuesOf(records, info, transport, target, step, (r) => r.otherCpu);
+        const row = [
+          target,
+          fmt(step),
+          fmtSpread(spread(mine('rss')), (v) => fmt(v / 1024)),
+          fmtSpread(spread(mine('heap')), (v) => fmt(v / 1024)),
+          fmtSpread(spread(cpuMs)),
+          fmtSpread(spread(beats)),
+          fmtSpread(spread(valuesOf(records, info, transport, target, step, cpuPerHeartbeat))),
+          fmtSpread(spread(mine('cpu'))),
+          fmtSpread(spread(other), (v) => `${Math.round(v * 100)}%`),
+        ];
+        for (const reference of references) {
+          const theirs = (key: keyof typeof FIGURES): (number | null)[] =>
+            valuesOf(records, info, transport, reference, step, FIGURES[key].value);
+          row.push(
+            target === reference ? '' : fmtRatio(pairedRatios(mine('rss'), theirs('rss'))),
+            target === reference ? '' : fmtRatio(pairedRatios(mine('cpu'), theirs('cpu'))),
+          );
+        }
+        row.push(errors.length === 0 ? '' : errors.map((r) => r.error).join('; '));
+        rows.push(row);
+      }
+    }
+    out.push(
+      table(
+        [
+          'target',
+          'sessions',
+          'RSS KiB / session',
+          'heap KiB / session',
+          `CPU ms / s at ${info.heartbeatMs / 1000} s`,
+          'heartbeats / s',
+          'CPU µs / heartbeat',
+          'CPU µs / s / session at 25 s',
+          'other CPU',
+          ...references.flatMap((r) => [`RSS ÷ ${r}`, `CPU ÷ ${r}`]),
+          'failed',
+        ],
+        rows,
+      ),
+    );
+    out.push('', `### ${transport}: is the cost per session constant?`, '');
+    out.push(
+      `Largest step ÷ smallest step, per session (medians); within ${CONSTANT_SLOPE * 100}% reads as constant.`,
+      '',
+    );
+    const slopeRows: string[][] = targets.map((target) => [
+      target,
+      ...(['rss', 'heap', 'cpu'] as const).map((key) => slopeText(records, info, transport, target, key)),
+      fmtSpread(spread(valuesOf(records, info, transport, target, info.steps[0], (r) => r.baseRss)), (v) =>
+        fmt(v / 1024 / 1024),
+      ),
+      fmtSpread(
+        spread(valuesOf(records, info, transport, target, info.steps[0], (r) => r.baseCpuMsPerSecond)),
+      ),
+    ]);
+    out.push(table(['target', 'RSS', 'heap', 'CPU', 'base RSS MiB', 'base CPU ms / s'], slopeRows));
+  }
+  return out.join('\n') + '\n';
+}
+
+/** First and last step that completed, and whether the figure stayed within CONSTANT_SLOPE. */
+function slopeText(
+  records: readonly StepRecord[],
+  info: ScaleInfo,
+  transport: Transport,
+  target: TargetName,
+  key: keyof typeof FIGURES,
+): string {
+  const medians = info.steps
+    .map((step) => ({
+      step,
+      value: spread(valuesOf(records, info, transport, target, step, FIGURES[key].value)),
+    }))
+    .filter((p) => p.value.n > 0);
+  if (medians.length < 2) return '–';
+  const first = medians[0];
+  const last = medians[medians.length - 1];
+  const ratio = last.value.median / first.value.median;
+  const verdict = Math.abs(ratio - 1) <= CONSTANT_SLOPE ? 'constant' : ratio > 1 ? 'grows' : 'falls';
+  const f = (v: number): string => fmt(v * FIGURES[key].scale);
+  return (
+    `${f(first.value.median)} at ${fmt(first.step)} → ${f(last.value.median)} at ${fmt(last.step)} ` +
+    `${FIGURES[key].unit}: ${ratio.toFixed(2)}x, ${verdict}`
+  );
+}
+
+/** Sessions on the x axis; per transport, bytes per session and CPU per session on y. */
+export function chartOf(info: ScaleInfo, records: readonly StepRecord[]): Chart {
+  const allTargets = [...new Set(records.map((r) => r.target))];
+  const colorOf = (target: TargetName): string => PALETTE[allTargets.indexOf(target) % PALETTE.length];
+  const panels: Panel[] = [];
+  for (const transport of transportsOf(records)) {
+    for (const key of ['rss', 'heap', 'cpu'] as const) {
+      const figure = FIGURES[key];
+      panels.push({
+        title: `${transport}: ${figure.title}`,
+        yLabel: figure.unit,
+        series: targetsOf(records, transport).map((target) => ({
+          label: target,
+          color: colorOf(target),
+          points: info.steps
+            .map((step) => ({
+              x: step,
+              y: spread(valuesOf(records, info, transport, target, step, figure.value)).median * figure.scale,
+            }))
+            .filter((p) => Number.isFinite(p.y)),
+        })),
+      });
+    }
+  }
+  return {
+    title: `Idle sessions: cost per session as sessions grow (${info.date})`,
+    xLabel: 'idle sessions in one server process',
+    xTicks: info.steps,
+    panels,
+    columns: 3,
+  };
+}
