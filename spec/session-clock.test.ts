@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { SessionClock, type Timed } from '../lib/session/clock';
 
@@ -106,5 +106,32 @@ describe('SessionClock', () => {
     await until(() => b.fired === 2, 3000);
     assert.equal(a.fired, 1);
     clock.stop();
+  });
+
+  it('wakes at the start of each slot, so a heartbeat comes every heartbeatDelay, not a tick later', () => {
+    // Mocked time: which slot the clock looks at, and when, is exact; nothing waits.
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 1_000_037 });
+    try {
+      const clock = new SessionClock(1000, 5000); // a tick of 250 ms
+      const ticker = new Ticker(1000, 20);
+      const late: number[] = [];
+      // Read before the ticker sets its next deadline, from the time of this fire.
+      ticker.onFire = () => late.push(Date.now() - ticker.deadline);
+      ticker.start(clock);
+      // Steps of 5 ms: a fire reads the time at the end of the step it falls in.
+      for (let step = 0; step < 25_000 / 5; step++) mock.timers.tick(5);
+      assert.equal(ticker.fired, 20);
+      // The first deadline falls anywhere in a tick and is rounded up to the next slot; the
+      // next ones, set a step after the clock woke at a slot's start, come due at the next
+      // slot's start, a step early at most (an eighth of a tick may be early).
+      assert.ok(late[0] >= -31 && late[0] <= 250 + 5, `first fire ${late[0]} ms late`);
+      assert.ok(
+        late.slice(1).every((ms) => ms >= -31 && ms <= 5),
+        `each later fire on time: ${late.join(', ')}`,
+      );
+      clock.stop();
+    } finally {
+      mock.timers.reset();
+    }
   });
 });

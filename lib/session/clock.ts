@@ -14,8 +14,12 @@ const MAX_SLOTS = 8192;
 
 /**
  * Heartbeats and disconnect delays of every session of a service, on one timer that ticks
- * every quarter of the shorter delay while any session waits, so a heartbeat or an expiry
- * comes at most a quarter of its delay late.
+ * every quarter of the shorter delay while any session waits, at the start of each slot, so
+ * a heartbeat or an expiry comes at most a quarter of its delay late (the rounding of its
+ * deadline up to a slot), or an eighth of a tick early. The early margin matters: a
+ * heartbeat is set again from the moment the clock sent the last one, a few milliseconds
+ * into a slot, and rounded up it would wait a whole tick more each period (heartbeats every
+ * 26.25 s instead of 25; with a timer of its own phase, up to 27.5 s).
  *
  * Sessions are filed by deadline in slots of one tick each, on a wheel of as many slots as
  * the longer delay spans, and a tick looks only at the slot that came due: the cost of a
@@ -30,7 +34,11 @@ export class SessionClock {
   /** Sessions filed on the wheel. */
   private filed = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** Whether the timer's handler is looking at slots now. */
+  private ticking = false;
   private readonly tickMs: number;
+  /** How early a session may fire: deadlines this close to a slot's start belong to it. */
+  private readonly earlyMs: number;
   /** The first slot not yet looked at. */
   private nextSlot = 0;
   /**
@@ -42,6 +50,7 @@ export class SessionClock {
 
   constructor(heartbeatDelay: number, disconnectDelay: number) {
     this.tickMs = Math.max(5, Math.floor(Math.min(heartbeatDelay, disconnectDelay) / 4));
+    this.earlyMs = Math.floor(this.tickMs / 8);
     // Every deadline is at most the longer delay away, plus a slot of rounding; one
     // further away is filed at the last slot and filed again from there.
     const span = Math.ceil(Math.max(heartbeatDelay, disconnectDelay) / this.tickMs) + 2;
@@ -51,12 +60,13 @@ export class SessionClock {
   /** Files a session under its deadline, or earlier: when its deadline moved earlier. */
   add(session: Timed): void {
     if (session.deadline === 0) return;
-    if (this.timer === null) this.nextSlot = Math.floor(Date.now() / this.tickMs);
-    // Rounded up: a slot is looked at once its start has passed, so everything in it is due.
+    if (this.timer === null && !this.ticking) this.nextSlot = Math.floor(Date.now() / this.tickMs);
+    // Rounded up: a slot is looked at once its start has passed, so everything in it is due
+    // (or due within earlyMs).
     // Never behind the slots already looked at, or it would wait forever; never past the
     // wheel's last slot.
     const slot = Math.min(
-      Math.max(Math.ceil(session.deadline / this.tickMs), this.nextSlot),
+      Math.max(Math.ceil((session.deadline - this.earlyMs) / this.tickMs), this.nextSlot),
       this.nextSlot + this.wheel.length - 1,
     );
     const filed = session.clockSlot;
@@ -71,12 +81,29 @@ export class SessionClock {
     this.wheel[index] = session;
     session.clockSlot = slot;
     this.filed++;
-    if (this.timer === null) {
-      this.timer = setInterval(() => this.tick(), this.tickMs);
-      // Sessions alone never keep a process alive: once its server is closed, it may exit.
-      this.timer.unref();
-    }
+    if (this.timer === null && !this.ticking) this.schedule();
   }
+
+  /** Wakes at the start of the next slot, the moment its sessions come due. */
+  private schedule(): void {
+    const now = Date.now();
+    this.timer = setTimeout(this.onTimer, (Math.floor(now / this.tickMs) + 1) * this.tickMs - now);
+    // Sessions alone never keep a process alive: once its server is closed, it may exit.
+    this.timer.unref();
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    // Sessions filed while the slots are handled (a handler's doing) wait for the next
+    // timer, set once the handling is over.
+    this.ticking = true;
+    try {
+      this.tick();
+    } finally {
+      this.ticking = false;
+    }
+    if (this.timer === null && this.filed > 0) this.schedule();
+  };
 
   delete(session: Timed): void {
     const filed = session.clockSlot;
@@ -94,7 +121,7 @@ export class SessionClock {
 
   /** Stops the timer now (shutdown). */
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
 
@@ -122,7 +149,7 @@ export class SessionClock {
         // Let go at once: a closed session must not wait here for the next busy slot.
         due[i] = null;
         if (session.deadline === 0 || session.clockSlot !== 0) continue;
-        if (session.deadline <= now) session.timerFired();
+        if (session.deadline <= now + this.earlyMs) session.timerFired();
         // Not due after all (its deadline moved), or due again (a heartbeat sent).
         if (session.deadline !== 0 && session.clockSlot === 0) this.add(session);
       }
