@@ -23,7 +23,7 @@ function receiveMessages(
 ): void {
   const { req, res, sessionId } = request;
   const sessions = context.sessions;
-  if (!sessions.mayExist(sessionId) || !admitted(sessions.here(sessionId), request, context)) {
+  if (!sessions.mayExist(sessionId) || !admitted(request, context)) {
     sendText(res, 404, 'Not found\n', headers);
     return;
   }
@@ -56,17 +56,17 @@ function receiveMessages(
     }
     // Looked up now: the session may have expired while the body was arriving.
     const session = sessions.here(sessionId);
-    const notFound = (): void => sendText(res, 404, 'Not found\n', headers);
     if (session !== undefined) {
       // Perhaps a new session with the same id, opened from another address meanwhile.
-      if (!admitted(session, request, context)) {
-        notFound();
+      if (!admitted(request, context, session)) {
+        sendText(res, 404, 'Not found\n', headers);
         return;
       }
       answer();
       session.didMessages(messages);
       return;
     }
+    const notFound = (): void => sendText(res, 404, 'Not found\n', headers);
     sessions.locateForSending(request.prefix, sessionId, (holder) => {
       if (holder === null) notFound();
       else holder.deliver(messages, (taken) => (taken ? answer() : notFound()));
@@ -78,9 +78,12 @@ function receiveMessages(
  * Whether a send may reach the session held here, if any: with `bindSessionToAddress`, only
  * from the session's client address. Any other is answered as for an unknown session.
  */
-function admitted(session: Session | undefined, request: SessionRequest, context: TransportContext): boolean {
+function admitted(request: SessionRequest, context: TransportContext, session?: Session): boolean {
   const addresses = context.addresses;
-  if (session === undefined || addresses === null || addresses.admits(session, request.req)) return true;
+  // Without the option nothing is looked up: this runs for every send.
+  if (addresses === null) return true;
+  const held = session ?? context.sessions.here(request.sessionId);
+  if (held === undefined || addresses.admits(held, request.req)) return true;
   context.log('info', 'send for a session from another client address refused (bindSessionToAddress)');
   return false;
 }
