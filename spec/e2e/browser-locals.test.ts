@@ -9,25 +9,15 @@ import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { attachUpgrade, sockjsMiddleware, type Connection, type ConnectionProtocol } from '../../lib';
-import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_SKIP_REASON } from '../helpers/chromium';
+import { attachUpgrade, sockjsMiddleware, type Connection } from '../../lib';
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_SKIP_REASON, BROWSER_TRANSPORTS } from '../helpers/chromium';
 import { listen, until, type TestServer } from '../helpers/server';
 import { within } from '../helpers/sockjs-client';
 
 const STEP_TIMEOUT_MS = 15_000;
 const CLIENT_SCRIPT = require.resolve('sockjs-client/dist/sockjs.min.js');
 
-/** Every transport sockjs-client offers in a browser, and what the server sees of it. */
-const TRANSPORTS = {
-  websocket: 'websocket',
-  'xhr-streaming': 'xhr-streaming',
-  'xhr-polling': 'xhr-polling',
-  eventsource: 'eventsource',
-  'iframe-eventsource': 'eventsource',
-  'iframe-htmlfile': 'htmlfile',
-  'iframe-xhr-polling': 'xhr-polling',
-  'jsonp-polling': 'jsonp-polling',
-} as const satisfies Record<string, ConnectionProtocol>;
+const TRANSPORTS = BROWSER_TRANSPORTS;
 
 const USERS: Record<string, string> = { 'token-ada': 'ada' };
 

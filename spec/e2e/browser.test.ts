@@ -15,7 +15,7 @@ import type { Connection, ConnectionProtocol, SockjsRouter } from '../../lib';
 import { BYE_CODE, BYE_COMMAND, BYE_REASON } from '../../demo-app/chat';
 import { startDemo, type Demo } from '../../demo-app/demo';
 import { until } from '../helpers/server';
-import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_SKIP_REASON } from '../helpers/chromium';
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_SKIP_REASON, BROWSER_TRANSPORTS } from '../helpers/chromium';
 import { within } from '../helpers/sockjs-client';
 
 const SKIP_REASON = CHROMIUM_SKIP_REASON;
@@ -42,17 +42,7 @@ const DISCONNECT_DELAY_MS = 2000;
 const HEARTBEAT_DELAY_MS = 2000;
 const TEST_OPTIONS = { skip: SKIP_REASON, timeout: 4 * STEP_TIMEOUT_MS };
 
-/** Every transport sockjs-client 1.x offers in a browser, and what the server sees of it. */
-const TRANSPORTS = {
-  websocket: 'websocket',
-  'xhr-streaming': 'xhr-streaming',
-  'xhr-polling': 'xhr-polling',
-  eventsource: 'eventsource',
-  'iframe-eventsource': 'eventsource',
-  'iframe-htmlfile': 'htmlfile',
-  'iframe-xhr-polling': 'xhr-polling',
-  'jsonp-polling': 'jsonp-polling',
-} as const satisfies Record<string, ConnectionProtocol>;
+const TRANSPORTS = BROWSER_TRANSPORTS;
 type BrowserTransport = keyof typeof TRANSPORTS;
 
 /** The error of an answer to a JSONP poll that sockjs-client abandoned on close. */

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { ConnectionProtocol } from '../../lib';
 
 /** Debian's Chromium; the browser tests never download one. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -22,3 +23,15 @@ export const CHROMIUM_ARGS = [
 export const CHROMIUM_SKIP_REASON = existsSync(CHROMIUM)
   ? undefined
   : `Chromium is not installed (${CHROMIUM}), so the browser tests are skipped: apt-get install chromium`;
+
+/** Every transport sockjs-client 1.x offers in a browser, and what the server sees of it. */
+export const BROWSER_TRANSPORTS = {
+  websocket: 'websocket',
+  'xhr-streaming': 'xhr-streaming',
+  'xhr-polling': 'xhr-polling',
+  eventsource: 'eventsource',
+  'iframe-eventsource': 'eventsource',
+  'iframe-htmlfile': 'htmlfile',
+  'iframe-xhr-polling': 'xhr-polling',
+  'jsonp-polling': 'jsonp-polling',
+} as const satisfies Record<string, ConnectionProtocol>;
