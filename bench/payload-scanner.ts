@@ -5,21 +5,8 @@
  * loses several times over on batches of short ones, where a byte loop in JavaScript
  * cannot keep up with JSON.parse. bench/body-shape.ts compares both.
  */
+import { BACKSLASH, CLOSE, COMMA, OPEN, QUOTE, SPACE, isSpace } from '../lib/protocol/message-outline';
 import { plainAscii } from '../lib/protocol/plain-frames';
-
-const TAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
-const SPACE = 0x20;
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const OPEN = 0x5b;
-const BACKSLASH = 0x5c;
-const CLOSE = 0x5d;
-
-function isSpace(c: number): boolean {
-  return c === SPACE || c === LF || c === CR || c === TAB;
-}
 
 function skipSpaceBytes(data: Buffer, i: number): number {
   while (i < data.length && isSpace(data[i])) i++;

@@ -7,18 +7,19 @@
  * (docs/performance.md, "Mechanisms written here").
  */
 
-const TAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
-const SPACE = 0x20;
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const OPEN = 0x5b;
-const BACKSLASH = 0x5c;
-const CLOSE = 0x5d;
+/** The characters of a payload's outline, as code units (also bytes: all are ASCII). */
+export const TAB = 0x09;
+export const LF = 0x0a;
+export const CR = 0x0d;
+export const SPACE = 0x20;
+export const QUOTE = 0x22;
+export const COMMA = 0x2c;
+export const OPEN = 0x5b;
+export const BACKSLASH = 0x5c;
+export const CLOSE = 0x5d;
 
 /** JSON's four whitespace characters. */
-function isSpace(c: number): boolean {
+export function isSpace(c: number): boolean {
   return c === SPACE || c === LF || c === CR || c === TAB;
 }
 
