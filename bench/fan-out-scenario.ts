@@ -79,6 +79,7 @@ export async function measureFanOut(
     sessions: spec.sessions,
     elapsedMs,
     cpuPerUnitUs: serverMicros / delivered,
+    kernelPerUnitUs: (cpuAfter.system - cpuBefore.system) / delivered,
     serverCpu: serverMicros / 1000 / elapsedMs,
     clientCpu: clientMicros / 1000 / elapsedMs,
     otherCpu:

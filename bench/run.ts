@@ -427,6 +427,7 @@ async function runOnce(
         count: result.count,
         elapsedMs: result.elapsedMs,
         cpuPerUnitUs: result.count > 0 ? serverMicros / result.count : NaN,
+        kernelPerUnitUs: result.count > 0 ? (cpuAfter.system - (await cpuBefore).system) / result.count : NaN,
         serverCpu: serverMicros / 1000 / result.elapsedMs,
         clientCpu: result.clientCpu,
         otherCpu,
