@@ -12,6 +12,7 @@ import {
   type ScenarioSpec,
   type TargetName,
 } from './scenarios';
+import { goalsSection } from './goals';
 import { fmt, fmtRatio, fmtSpread, median, pairedRatios, spread, type Spread } from './stats';
 
 /** One measurement: one target, one scenario, one repetition, each in fresh processes. */
@@ -369,6 +370,14 @@ export function markdown(
   const cell = (value: Spread | undefined, format: (s: Spread) => string): string =>
     value === undefined ? '' : format(value);
 
+  lines.push(
+    ...goalsSection(specs, (scenario, target) => {
+      const spec = specs.find((s) => s.id === scenario);
+      return spec === undefined
+        ? []
+        : series(records, scenario, target, headline(spec), info.repsByScenario[scenario] ?? 0);
+    }),
+  );
   if (info.baseline !== null) lines.push(...beforeAfter(info.baseline, specs, summaries), '');
 
   lines.push('## Summary', '');
