@@ -131,6 +131,7 @@ describe('the packed package, type-checked as a user installs it', () => {
         installedVersion('@types/express'),
         installedVersion('@types/node'),
         installedVersion('redis'),
+        installedVersion('ioredis'),
       ],
       work,
     );
