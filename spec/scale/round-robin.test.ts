@@ -11,20 +11,19 @@ import { DOCUMENTED_HEARTBEAT_MS, documentedConfig, haproxyConfig } from '../../
 import {
   freePort,
   ScratchDir,
-  startDemoInstance,
   startHaproxy,
   type BalancerProcess,
   type DemoInstance,
 } from '../../scripts/cluster/processes';
 import {
   ChatClient,
-  DISCONNECT_MS,
   HEARTBEAT_MS,
   assertOwnMessages,
   assertOwnOriginOnly,
   closeAll,
   everyTransport,
-  median,
+  assertShortRoundTrips,
+  startDemoInstances,
   openClients,
   requireBinary,
 } from '../helpers/cluster';
@@ -66,17 +65,7 @@ for (const setup of REDIS_SETUPS)
       before(async () => {
         dir = new ScratchDir('sockjs-round-robin-');
         redis = await RedisBed.start(setup);
-        for (const name of ['node1', 'node2', 'node3']) {
-          instances.push(
-            await startDemoInstance({
-              instance: name,
-              heartbeatDelay: HEARTBEAT_MS,
-              disconnectDelay: DISCONNECT_MS,
-              ...redis.demoOptions,
-              forward: true,
-            }),
-          );
-        }
+        await startDemoInstances(instances, 3, { ...redis.demoOptions, forward: true });
         const port = await freePort();
         const statsPort = await freePort();
         statsUrl = `http://127.0.0.1:${statsPort}/stats`;
@@ -138,10 +127,7 @@ for (const setup of REDIS_SETUPS)
           })),
         );
         clients.push(...opened);
-        for (const client of opened) {
-          const times = await client.roundTrips(8);
-          assert.ok(median(times) < 150, `${client.label}: median round trip ${median(times).toFixed(0)} ms`);
-        }
+        await assertShortRoundTrips(opened);
         await closeAll(opened);
       });
 
