@@ -123,6 +123,41 @@ export class RedisBed {
     return replies.reduce((sum, reply) => sum + Number(reply[1]), 0);
   }
 
+  /**
+   * Moves the hash slot of `key` (a channel name) to another master, as a resharding does
+   * (SETSLOT IMPORTING and MIGRATING, then NODE on every master); the slot holds no keys.
+   * Resolves with the slot's new master's URL.
+   */
+  async moveSlotOf(key: string): Promise<string> {
+    const slot = String(await this.servers[0].command('', ['CLUSTER', 'KEYSLOT', key]));
+    const ids = (await this.onEachServer(['CLUSTER', 'MYID'])).map(String);
+    // `<id> <address> <flags> <master> <ping> <pong> <epoch> <link> <slot ranges...>`
+    const table = String(await this.servers[0].command('', ['CLUSTER', 'NODES']));
+    const owner = table
+      .split('\n')
+      .map((line) => line.split(' '))
+      .find((fields) =>
+        fields.slice(8).some((range) => {
+          const [first, last = first] = range.split('-').map(Number);
+          return Number(slot) >= first && Number(slot) <= last;
+        }),
+      )?.[0];
+    const from = ids.indexOf(String(owner));
+    if (from < 0) throw new Error(`no master serves slot ${slot}:\n${table}`);
+    const to = (from + 1) % ids.length;
+    const [source, target] = [this.servers[from], this.servers[to]];
+    await target.command('', ['CLUSTER', 'SETSLOT', slot, 'IMPORTING', ids[from]]);
+    await source.command('', ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', ids[to]]);
+    for (const server of [
+      target,
+      source,
+      ...this.servers.filter((each) => each !== source && each !== target),
+    ]) {
+      await server.command('', ['CLUSTER', 'SETSLOT', slot, 'NODE', ids[to]]);
+    }
+    return this.urls[to];
+  }
+
   /** The value of a key (an owner record), or null. */
   async get(key: string): Promise<string | null> {
     return (await this.command(key, ['GET', key])) as string | null;
