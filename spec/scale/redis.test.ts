@@ -61,6 +61,14 @@ async function connect(side: Side): Promise<ClientHarness> {
   return client;
 }
 
+/** Each client joins `group` (through the service's `join:` message), one after the other. */
+async function joinAll(clients: readonly ClientHarness[], group: string): Promise<void> {
+  for (const client of clients) {
+    client.client.send(`join:${group}`);
+    assert.equal(await client.nextMessage(), `joined:${group}`);
+  }
+}
+
 /** The messages a harness has received so far, as strings. */
 function texts(client: ClientHarness): string[] {
   return client.received.map(String);
@@ -109,10 +117,7 @@ for (const setup of REDIS_SETUPS)
 
       it('publishTo() reaches the members of a group on every process, and no one else', async () => {
         const [member1, outsider, member2] = [await open(a), await open(a), await open(b)];
-        for (const member of [member1, member2]) {
-          member.client.send('join:room');
-          assert.equal(await member.nextMessage(), 'joined:room');
-        }
+        await joinAll([member1, member2], 'room');
         assert.equal(await b.broker.publishTo('room', 'for the room'), 2);
         await a.broker.publish('for everyone');
         assert.equal(await member1.nextMessage(), 'for the room');
@@ -123,10 +128,7 @@ for (const setup of REDIS_SETUPS)
 
       it('stops delivering to a group after leave() or close, and unsubscribes when it is empty', async () => {
         const [stays, leaves] = [await open(a), await open(b)];
-        for (const member of [stays, leaves]) {
-          member.client.send('join:lobby');
-          assert.equal(await member.nextMessage(), 'joined:lobby');
-        }
+        await joinAll([stays, leaves], 'lobby');
         const lobby = bed.names('spec').group('lobby');
         assert.equal(await bed.subscribers(lobby), 2);
         leaves.client.send('leave:lobby');
@@ -168,10 +170,7 @@ for (const setup of REDIS_SETUPS)
         async () => {
           const client = await open(a);
           const groups = Array.from({ length: 12 }, (_, i) => `spread${i}`);
-          for (const group of groups) {
-            client.client.send(`join:${group}`);
-            assert.equal(await client.nextMessage(), `joined:${group}`);
-          }
+          for (const group of groups) await joinAll([client], group);
           const names = bed.names('spec');
           const expected = [
             names.all,
@@ -196,10 +195,7 @@ for (const setup of REDIS_SETUPS)
       if (setup.cluster) {
         it("keeps a group's messages coming when the group's slot moves to another shard", async () => {
           const [member, other] = [await open(a), await open(b)];
-          for (const client of [member, other]) {
-            client.client.send('join:moving');
-            assert.equal(await client.nextMessage(), 'joined:moving');
-          }
+          await joinAll([member, other], 'moving');
           const channel = bed.names('spec').group('moving');
           await bed.moveSlotOf(channel);
           // Redis ends the subscriptions of a slot that moves; the clients subscribe again at
