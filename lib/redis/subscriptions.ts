@@ -1,4 +1,4 @@
-import type { ChannelListener, RedisSubscriber } from './client';
+import type { ChannelListener, SubscriberLink } from './client';
 
 interface ChannelState {
   /** What the callers want now. */
@@ -19,11 +19,11 @@ export class Subscriptions {
   private readonly listener: ChannelListener;
 
   /**
-   * `fault` hears what `listener` throws. node-redis calls listeners while it parses a read
+   * `fault` hears what `listener` throws. A client calls listeners while it parses a read
    * from the socket: an exception there would lose the messages after it in the same read.
    */
   constructor(
-    private readonly subscriber: RedisSubscriber,
+    private readonly subscriber: SubscriberLink,
     listener: ChannelListener,
     fault: (error: unknown) => void,
   ) {
