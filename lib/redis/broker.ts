@@ -6,7 +6,7 @@ import { fanOut } from '../broker/fan-out';
 import type { BrokerOptions as SharedBrokerOptions } from '../broker/in-process';
 import { SERVICE, type SockjsRouter } from '../middleware';
 import type { SockjsService } from '../service';
-import { checkClient, closeSubscriber, type RedisClient, type RedisSubscriber } from './client';
+import { checkClient, closeSubscriber, notConnected, type RedisClient, type RedisSubscriber } from './client';
 import { Subscriptions } from './subscriptions';
 import { Forwarder, type ForwardHost } from './forward/forwarder';
 import { DropLog, type DroppedMessages } from './drops';
@@ -60,6 +60,14 @@ export type { ConnectionSource };
 export interface Broker extends SharedBroker {
   /** This process's id among the brokers (also its Redis channel's suffix). */
   readonly id: string;
+  /**
+   * Whether both Redis connections of the broker are up: the client it publishes with, and
+   * its subscriber connection with every subscription in place. While the client is down,
+   * `publish()` and `publishTo()` reject at once (error code `ERR_SOCKJS_REDIS_OFFLINE`);
+   * while the subscriber is, messages from any process miss this process's connections.
+   * False once the broker is closed.
+   */
+  readonly ready: boolean;
   /**
    * Serves the requests of `service` whose session another process holds, by forwarding
    * them through Redis, so that a balancer without sticky sessions (round robin) works.
@@ -231,12 +239,23 @@ class RedisBroker implements Broker, ForwardHost {
     return this.publishOn(this.groupPrefix + checkGroup(group), checkMessage(message));
   }
 
+  get ready(): boolean {
+    return this.closing === null && this.redis.isReady !== false && this.subscriber.isReady !== false;
+  }
+
+  /**
+   * Sends a command, or rejects at once while the client is not connected: node-redis would
+   * queue it until Redis is back, and a message published then would arrive late, after
+   * newer ones, or never settle when Redis stays away (docs/scale-out.md, "When Redis
+   * restarts").
+   */
   command(args: string[]): Promise<unknown> {
+    if (this.redis.isReady === false) return Promise.reject(notConnected());
     return this.redis.sendCommand(args);
   }
 
   async send(channel: string, message: string): Promise<number> {
-    const reached = await this.redis.sendCommand(['PUBLISH', channel, this.envelopes.seal(channel, message)]);
+    const reached = await this.command(['PUBLISH', channel, this.envelopes.seal(channel, message)]);
     return typeof reached === 'number' ? reached : Number(reached);
   }
 

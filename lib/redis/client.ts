@@ -22,6 +22,11 @@ export interface RedisSubscriber {
   quit?(): Promise<unknown>;
   /** Every version: drops the connection at once. */
   disconnect?(): Promise<unknown>;
+  /**
+   * node-redis: true while connected, once its subscriptions are in place again after a
+   * reconnect. A client without it counts as ready.
+   */
+  readonly isReady?: boolean;
 }
 
 /**
@@ -31,6 +36,19 @@ export interface RedisSubscriber {
 export interface RedisClient {
   sendCommand(args: string[]): Promise<unknown>;
   duplicate(): RedisSubscriber;
+  /**
+   * node-redis: true while connected. While it is false the broker sends nothing and
+   * rejects at once, rather than let node-redis queue a command until Redis is back. A
+   * client without it counts as ready.
+   */
+  readonly isReady?: boolean;
+}
+
+/** The error of a command the broker did not send because its client was not connected. */
+export function notConnected(): Error {
+  return Object.assign(new Error('sockjs-express/redis: Redis is not connected; nothing was sent'), {
+    code: 'ERR_SOCKJS_REDIS_OFFLINE',
+  });
 }
 
 /** Closes a subscriber connection with whichever method its client version has. */

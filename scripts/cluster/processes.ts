@@ -184,8 +184,17 @@ export interface RedisProcess {
   readonly url: string;
 }
 
-export async function startRedis(binary: string, dir: ScratchDir, echo = false): Promise<RedisProcess> {
-  const port = await freePort();
+/**
+ * Starts redis-server on a free loopback port, or on `port` (to restart one that was
+ * stopped: with nothing saved, it comes back empty).
+ */
+export async function startRedis(
+  binary: string,
+  dir: ScratchDir,
+  echo = false,
+  port?: number,
+): Promise<RedisProcess> {
+  port ??= await freePort();
   const child = new Child(
     'redis-server',
     binary,

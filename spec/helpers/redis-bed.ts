@@ -8,7 +8,7 @@ import express from 'express';
 import { createClient } from 'redis';
 import { attachUpgrade, sockjsMiddleware, type Connection } from '../../lib';
 import { createBroker, type Broker, type BrokerOptions } from '../../lib/redis';
-import type { LogSeverity } from '../../lib/options';
+import type { LogSeverity, SockjsOptions } from '../../lib/options';
 import { POST } from './http';
 import { listen, until, type TestServer } from './server';
 import { ClientHarness } from './sockjs-client';
@@ -47,9 +47,14 @@ export interface Side {
   readonly closed: Connection[];
 }
 
+/**
+ * Starts a side; with `forward: false` its service is only tracked (sticky balancing).
+ * `service` adds options of its service.
+ */
 export async function startSide(
   redisUrl: string,
   options: Omit<BrokerOptions, 'redis' | 'log'>,
+  { forward = true, service: serviceOptions = {} }: { forward?: boolean; service?: SockjsOptions } = {},
 ): Promise<Side> {
   const redis = await connectRedis(redisUrl);
   const logged: Side['logged'] = [];
@@ -59,7 +64,11 @@ export async function startSide(
     log: (severity, message) => logged.push({ severity, message }),
   });
   // A long response limit: the relayed stream stays one response for the whole spec.
-  const service = sockjsMiddleware({ responseLimit: 64 * 1024 * 1024, log: () => undefined });
+  const service = sockjsMiddleware({
+    responseLimit: 64 * 1024 * 1024,
+    log: () => undefined,
+    ...serviceOptions,
+  });
   const connections: Connection[] = [];
   const closed: Connection[] = [];
   service.on('connection', (conn) => {
@@ -72,7 +81,7 @@ export async function startSide(
     void broker.join(conn, ROOM);
   });
   broker.attach(service);
-  broker.forward(service);
+  if (forward) broker.forward(service);
   const app = express();
   app.use('/echo', service);
   const server = await listen(app);
