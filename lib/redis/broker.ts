@@ -207,6 +207,12 @@ class RedisBroker implements Broker, ForwardHost {
       subscriber,
       (message, channel) => this.received(message, channel),
       (error) => this.drops.drop('faulted', describe(error)),
+      (channel, error) => {
+        this.log(
+          'debug',
+          `sockjs-express/redis: subscription to ${channel} failed again: ${describe(error)}`,
+        );
+      },
     );
     // node-redis throws errors nobody listens to; the subscriber reconnects by itself.
     subscriber.on('error', (error) => {
@@ -240,7 +246,12 @@ class RedisBroker implements Broker, ForwardHost {
   }
 
   get ready(): boolean {
-    return this.closing === null && this.redis.isReady !== false && this.subscriber.isReady !== false;
+    return (
+      this.closing === null &&
+      this.redis.isReady !== false &&
+      this.subscriber.isReady !== false &&
+      this.subscriptions.settled
+    );
   }
 
   /**
@@ -355,6 +366,7 @@ class RedisBroker implements Broker, ForwardHost {
       await this.forwarder.close();
     }
     this.audience.clear();
+    this.subscriptions.close();
     try {
       await closeSubscriber(this.subscriber);
     } catch (error) {

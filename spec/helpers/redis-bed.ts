@@ -13,16 +13,29 @@ import { POST } from './http';
 import { listen, until, type TestServer } from './server';
 import { ClientHarness } from './sockjs-client';
 
-function newClient(url: string) {
-  return createClient({ url });
+function newClient(url: string, offlineQueue = true) {
+  return createClient({ url, disableOfflineQueue: !offlineQueue });
 }
 
 export type RedisConnection = ReturnType<typeof newClient>;
 
+/** How a spec's Redis client is made. */
+export interface ClientSettings {
+  /** node-redis's offline queue (its default: on). */
+  offlineQueue?: boolean;
+  /** Errors are not printed (a spec that stops Redis expects them). */
+  quiet?: boolean;
+}
+
 /** A Redis client for a spec; errors are printed, as node-redis reconnects by itself. */
-export async function connectRedis(url: string): Promise<RedisConnection> {
-  const client = newClient(url);
-  client.on('error', (error: Error) => console.error(`redis client: ${error.message}`));
+export async function connectRedis(
+  url: string,
+  { offlineQueue = true, quiet = false }: ClientSettings = {},
+): Promise<RedisConnection> {
+  const client = newClient(url, offlineQueue);
+  client.on('error', (error: Error) => {
+    if (!quiet) console.error(`redis client: ${error.message}`);
+  });
   await client.connect();
   return client;
 }
@@ -47,16 +60,20 @@ export interface Side {
   readonly closed: Connection[];
 }
 
-/**
- * Starts a side; with `forward: false` its service is only tracked (sticky balancing).
- * `service` adds options of its service.
- */
+/** How a side is made, beyond its broker's options. */
+export interface SideSettings extends ClientSettings {
+  /** Its service forwards (the default) or is only tracked (sticky balancing). */
+  forward?: boolean;
+  /** More options of its service. */
+  service?: SockjsOptions;
+}
+
 export async function startSide(
   redisUrl: string,
   options: Omit<BrokerOptions, 'redis' | 'log'>,
-  { forward = true, service: serviceOptions = {} }: { forward?: boolean; service?: SockjsOptions } = {},
+  { forward = true, service: serviceOptions = {}, ...client }: SideSettings = {},
 ): Promise<Side> {
-  const redis = await connectRedis(redisUrl);
+  const redis = await connectRedis(redisUrl, client);
   const logged: Side['logged'] = [];
   const broker = await createBroker({
     ...options,

@@ -127,7 +127,7 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
 
     before(async () => {
       for (let i = 0; i < 3; i++) {
-        sides.push(await startSide(redis.url, { channel: 'sticky' }, { forward: false }));
+        sides.push(await startSide(redis.url, { channel: 'sticky' }, { forward: false, quiet: true }));
       }
     });
 
@@ -247,6 +247,39 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
       await sides[2].broker.publish('everyone');
       assert.equal(await other.nextMessage(), 'everyone', 'the one who left heard nothing of the room');
     });
+
+    it('makes a join refused while Redis is down once it is back (a client without offline queue)', async () => {
+      const side = await startSide(
+        redis.url,
+        { channel: 'sticky' },
+        { forward: false, quiet: true, offlineQueue: false },
+      );
+      const client = await open(side, 'websocket');
+      try {
+        await until(() => side.connections.length === 1);
+        const joined = side.broker.join(side.connections[0], 'retried');
+        await joined;
+        await side.broker.leave(side.connections[0], 'retried');
+
+        await redis.child.kill();
+        await until(() => !side.broker.ready, GONE_MS, 'the broker to see that Redis is gone');
+        // node-redis refuses the SUBSCRIBE at its next failed reconnection attempt.
+        const refused = await settled(side.broker.join(side.connections[0], 'retried'), 3000);
+        assert.equal(refused.status, 'rejected', 'the join is refused while Redis is down');
+        assertOffline(await settled(side.broker.publish('down'), SETTLE_MS), 'publish');
+        assert.deepEqual(side.broker.groupsOf(side.connections[0]), [ROOM, 'retried'], 'still a member');
+
+        await restartRedis();
+        await until(() => side.broker.ready && allReady(), BACK_MS, 'the brokers to be back, subscribed');
+        assert.equal(await subscribers(side, 'sticky:group:retried'), 1, 'subscribed once Redis is back');
+        assert.equal(await sides[0].broker.publishTo('retried', 'made it'), 1);
+        assert.equal(await client.nextMessage(), 'made it');
+      } finally {
+        // Before the server: it waits for its websockets.
+        await client.close();
+        await stopSide(side);
+      }
+    });
   });
 
   describe('with forwarding, behind a round-robin balancer', () => {
@@ -261,7 +294,7 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
           await startSide(
             redis.url,
             { channel: 'forward' },
-            { service: { heartbeatDelay: 500, disconnectDelay: 1000 } },
+            { service: { heartbeatDelay: 500, disconnectDelay: 1000 }, quiet: true },
           ),
         );
       }

@@ -382,7 +382,10 @@ export class Forwarder implements RelayHost, RemoteLink {
     for (const [node, relays] of byHolder) {
       void this.toNode(node, { type: 'ping', from: this.host.id }).then((reached) => {
         if (reached !== 0) return;
-        this.host.log('info', `sockjs-express/redis: process ${node} is gone`);
+        this.host.log(
+          'info',
+          `sockjs-express/redis: no process got the ping to ${node}: it is gone, or Redis is`,
+        );
         for (const relay of relays) {
           if (this.relays.get(relay.id) !== relay) continue;
           this.relays.delete(relay.id);
