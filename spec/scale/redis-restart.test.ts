@@ -327,6 +327,7 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
       const websocket = await open(sides[0].echoUrl, 'websocket');
       for (const client of [polling, streaming, websocket]) await roundTrip(client, 'hello');
       const relayed = await RelayedSession.open(sides[1], sides[2], `relayed${Date.now()}`);
+      const heldAt = sides[1].connections.at(-1)!;
       assert.equal(await relayed.send('through'), 204);
       await until(() => relayed.received.includes('through'), 2000, 'the relayed echo');
 
@@ -339,6 +340,11 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
       // A send to a process that does not hold the session: 404 at once.
       const started = Date.now();
       assert.equal(await relayed.send('while down'), 404);
+      assert.ok(Date.now() - started < SETTLE_MS, 'answered at once');
+      // A new session opens at the process its first request reached, without a record.
+      const lone = `lone${Date.now()}`;
+      assert.equal((await POST(`${sides[2].echoUrl}/000/${lone}/xhr`)).body, 'o\n');
+      assert.equal((await POST(`${sides[0].echoUrl}/000/${lone}/xhr_send`, { body: '["x"]' })).status, 404);
       assert.ok(Date.now() - started < SETTLE_MS, 'answered at once');
       // Websockets need no forwarding: they go on.
       await roundTrip(websocket, 'while down');
@@ -380,6 +386,9 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
       await until(() => fresh.received.includes('fresh'), 2000, 'the fresh echo');
       fresh.close();
       relayed.close();
+      // The session the lost record named ends at its old holder, as any session whose
+      // client went away.
+      await until(() => sides[1].closed.includes(heldAt), 5000, 'the old session to end');
     });
   });
 });
