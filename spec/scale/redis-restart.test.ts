@@ -293,7 +293,8 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
         sides.push(
           await startSide(
             redis.url,
-            { channel: 'forward' },
+            // Renewed every second: renewals fall while Redis is down.
+            { channel: 'forward', ownerTtl: 3000 },
             { service: { heartbeatDelay: 500, disconnectDelay: 1000 }, quiet: true },
           ),
         );
@@ -362,8 +363,11 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
         'each HTTP client to close or to hear its echo',
       );
 
+      await delay(1500);
       await restartRedis();
       await until(() => sides.every((side) => side.broker.ready), BACK_MS, 'the brokers to be back');
+      const renewals = sides.flatMap((side) => side.logged).filter((line) => /renew/.test(line.message));
+      assert.deepEqual(renewals, [], 'no renewal tried while Redis was down');
 
       // The relayed session's record is gone: a process that did not hold it takes the id
       // over, and the client hears `o` again (the session is lost).
