@@ -58,6 +58,19 @@ function assertOffline(outcome: Outcome<unknown>, what: string): void {
   assert.equal(reason.code, 'ERR_SOCKJS_REDIS_OFFLINE', `${what}: ${String(reason)}`);
 }
 
+/**
+ * Waits until every side's client knows that Redis is gone. Before, in the instant between
+ * Redis closing a connection and node-redis noticing, node-redis takes a command into its
+ * offline queue, to send once Redis is back (docs/scale-out.md, "When Redis restarts").
+ */
+function redisGone(sides: readonly Side[]): Promise<void> {
+  return until(
+    () => sides.every((side) => !side.redis.isReady && !side.broker.ready),
+    GONE_MS,
+    'every process to see that Redis is gone',
+  );
+}
+
 /** Subscribers Redis counts on a channel. */
 async function subscribers(side: Side, channel: string): Promise<number> {
   const reply = (await side.redis.sendCommand(['PUBSUB', 'NUMSUB', channel])) as [string, number];
@@ -144,7 +157,6 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
     }
 
     const allReady = (): boolean => sides.every((side) => side.broker.ready);
-    const noneReady = (): boolean => sides.every((side) => !side.broker.ready);
 
     for (const [how, stop] of stops) {
       it(`loses only what was published while Redis was ${how}, and closes no session`, async () => {
@@ -170,7 +182,7 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
         }
 
         await stop();
-        await until(noneReady, GONE_MS, 'the brokers to see that Redis is gone');
+        await redisGone(sides);
         const started = Date.now();
         const down = await Promise.all(
           sides.flatMap((side, i) => [
@@ -228,7 +240,7 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
       const [onFirst, onSecond] = [sides[0].connections.at(-1)!, sides[1].connections.at(-1)!];
 
       await redis.child.kill();
-      await until(noneReady, GONE_MS, 'the brokers to see that Redis is gone');
+      await redisGone(sides);
       const joined = sides[0].broker.join(onFirst, 'later');
       const left = sides[1].broker.leave(onSecond, ROOM);
       await delay(200);
@@ -262,7 +274,7 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
         await side.broker.leave(side.connections[0], 'retried');
 
         await redis.child.kill();
-        await until(() => !side.broker.ready, GONE_MS, 'the broker to see that Redis is gone');
+        await redisGone([side]);
         // node-redis refuses the SUBSCRIBE at its next failed reconnection attempt.
         const refused = await settled(side.broker.join(side.connections[0], 'retried'), 3000);
         assert.equal(refused.status, 'rejected', 'the join is refused while Redis is down');
@@ -333,7 +345,7 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
       await until(() => relayed.received.includes('through'), 2000, 'the relayed echo');
 
       await redis.child.kill();
-      await until(() => sides.every((side) => !side.broker.ready), GONE_MS, 'the brokers to see it');
+      await redisGone(sides);
 
       // A relayed response ends with the frame of an interrupted session.
       await until(() => relayed.ended, 3000, 'the relayed stream to end');
