@@ -405,6 +405,13 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
       // The session the lost record named ends at its old holder, as any session whose
       // client went away.
       await until(() => sides[1].closed.includes(heldAt), 5000, 'the old session to end');
+      // Nothing is left behind: once the clients are gone, every session of every process ends.
+      await Promise.all(clients.map((client) => client.close()));
+      await until(
+        () => sides.every((side) => side.connections.every((conn) => side.closed.includes(conn))),
+        5000,
+        'every session to end',
+      );
     });
   });
 });
