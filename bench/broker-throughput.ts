@@ -8,8 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createClient } from 'redis';
-import type { Connection } from '../lib';
-import { createBroker, type Broker, type ConnectionSource } from '../lib/redis';
+import { createBroker, type Broker } from '../lib/redis';
+import { countingConnection } from './counting-connection';
 import { ScratchDir, findBinary, startRedis } from '../scripts/cluster/processes';
 
 const { values } = parseArgs({
@@ -22,28 +22,6 @@ const MESSAGES = Number(values.messages);
 const REPS = Number(values.reps);
 /** Publishes awaited at a time: enough to keep Redis busy, few enough to bound memory. */
 const IN_FLIGHT = 500;
-
-/** A tracked connection that only counts what it is given. */
-function countingSource(): { source: ConnectionSource; count: () => number } {
-  let count = 0;
-  const connection = {
-    readyState: 1,
-    write: () => {
-      count++;
-      return true;
-    },
-    writeShared: () => {
-      count++;
-      return true;
-    },
-    once: () => connection,
-    off: () => connection,
-  };
-  return {
-    source: { on: (_event, listener) => listener(connection as unknown as Connection) },
-    count: () => count,
-  };
-}
 
 async function connect(url: string) {
   const client = createClient({ url });
@@ -58,7 +36,7 @@ async function run(url: string, secret: string | undefined, size: number): Promi
   const [publisher, receiver]: Broker[] = await Promise.all(
     clients.map((redis) => createBroker({ redis, channel, secret })),
   );
-  const counter = countingSource();
+  const counter = countingConnection();
   receiver.attach(counter.source);
   const message = 'm'.repeat(size);
   const start = process.hrtime.bigint();

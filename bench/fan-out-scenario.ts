@@ -53,10 +53,13 @@ export async function measureFanOut(
   spec: ScenarioSpec,
   plan: FanOutPlan,
   machineBusy: () => number | null,
+  /** With `--profile`: a CPU profile of the server over the measured messages. */
+  profile: { start(): Promise<unknown>; stop(): Promise<unknown> } | null = null,
 ): Promise<Partial<RunRecord>> {
   let index = 0;
   let last: FanOutArrival | null = null;
   for (; index < plan.warmup; index++) last = (await sendOne(server, client, spec, index)).arrival;
+  if (profile !== null) await profile.start();
   const started = performance.now();
   const machineBefore = machineBusy();
   const cpuBefore = await server.request<CpuReply>({ type: 'cpu' }, 10_000);
@@ -70,6 +73,7 @@ export async function measureFanOut(
   const cpuAfter = await server.request<CpuReply>({ type: 'cpu' }, 10_000);
   const machineAfter = machineBusy();
   const elapsedMs = performance.now() - started;
+  if (profile !== null) await profile.stop();
   const serverMicros = cpuMicros(cpuAfter) - cpuMicros(cpuBefore);
   const clientMicros = (last?.clientCpuMicros ?? 0) - clientBefore;
   const delivered = plan.messages * spec.sessions;
@@ -79,6 +83,7 @@ export async function measureFanOut(
     sessions: spec.sessions,
     elapsedMs,
     cpuPerUnitUs: serverMicros / delivered,
+    kernelPerUnitUs: (cpuAfter.system - cpuBefore.system) / delivered,
     serverCpu: serverMicros / 1000 / elapsedMs,
     clientCpu: clientMicros / 1000 / elapsedMs,
     otherCpu:

@@ -12,6 +12,7 @@ import {
   type ScenarioSpec,
   type TargetName,
 } from './scenarios';
+import { goalsSection } from './goals';
 import { fmt, fmtRatio, fmtSpread, median, pairedRatios, spread, type Spread } from './stats';
 
 /** One measurement: one target, one scenario, one repetition, each in fresh processes. */
@@ -25,6 +26,8 @@ export interface RunRecord {
   elapsedMs?: number;
   /** Server CPU (user + system) per message or per session, microseconds. */
   cpuPerUnitUs?: number;
+  /** Of that, the kernel's (system time): system calls, and loopback TCP work they do. */
+  kernelPerUnitUs?: number;
   /** Server CPU over the window as a share of one core. */
   serverCpu?: number;
   clientCpu?: number;
@@ -122,7 +125,15 @@ function unitOf(spec: ScenarioSpec): string {
 function metricsOf(spec: ScenarioSpec): Metric[] {
   if (spec.kind === 'idle-memory')
     return ['rssPerSession', 'rssWithYoungPerSession', 'heapPerSession', 'sessions'];
-  const cpu: Metric[] = ['cpuPerUnitUs', 'ratePerSecond', 'serverCpu', 'clientCpu', 'otherCpu', 'errors'];
+  const cpu: Metric[] = [
+    'cpuPerUnitUs',
+    'kernelPerUnitUs',
+    'ratePerSecond',
+    'serverCpu',
+    'clientCpu',
+    'otherCpu',
+    'errors',
+  ];
   if (spec.kind === 'fan-out') return [...cpu, 'p50', 'p99', 'sessions'];
   return spec.kind === 'idle-cpu' ? [...cpu, 'sessions'] : [...cpu, 'p50', 'p99'];
 }
@@ -145,6 +156,8 @@ export interface ScenarioSummary {
    * (after ÷ before), paired per repetition.
    */
   vsBaseline: Partial<Record<TargetName, Spread>>;
+  /** Fan-out: every target's figure divided by `ws-write-floor`'s, bare ws's included. */
+  vsWriteFloor: Partial<Record<RunTarget, Spread>>;
 }
 
 /** The targets mounted in an Express app, compared with the Express floor. */
@@ -195,6 +208,16 @@ export function summarize(
         series(records, spec.id, baselineOf(target), main, reps),
       );
     }
+    const vsWriteFloor: Partial<Record<RunTarget, Spread>> = {};
+    if (spec.kind === 'fan-out' && targets.includes('ws-write-floor')) {
+      for (const target of targets) {
+        if (target === 'ws-write-floor') continue;
+        vsWriteFloor[target] = pairedRatios(
+          series(records, spec.id, target, main, reps),
+          series(records, spec.id, 'ws-write-floor', main, reps),
+        );
+      }
+    }
     return {
       scenario: spec.id,
       title: spec.title,
@@ -208,6 +231,7 @@ export function summarize(
         targets.filter((t) => EXPRESS_MOUNTED.includes(currentOf(t))),
       ),
       vsBaseline,
+      vsWriteFloor,
     };
   });
 }
@@ -346,6 +370,14 @@ export function markdown(
   const cell = (value: Spread | undefined, format: (s: Spread) => string): string =>
     value === undefined ? '' : format(value);
 
+  lines.push(
+    ...goalsSection(specs, (scenario, target) => {
+      const spec = specs.find((s) => s.id === scenario);
+      return spec === undefined
+        ? []
+        : series(records, scenario, target, headline(spec), info.repsByScenario[scenario] ?? 0);
+    }),
+  );
   if (info.baseline !== null) lines.push(...beforeAfter(info.baseline, specs, summaries), '');
 
   lines.push('## Summary', '');
@@ -508,6 +540,7 @@ export function markdown(
       const rows = entries(summary).map(([target, m]) => [
         target,
         fmtSpread(m.cpuPerUnitUs),
+        fmtSpread(m.kernelPerUnitUs),
         fmtSpread(m.p50, ms),
         fmtSpread(m.p99, ms),
         fmtSpread(m.ratePerSecond),
@@ -522,6 +555,7 @@ export function markdown(
           [
             'target',
             'server CPU µs / delivered msg',
+            'of which kernel µs',
             'last arrival p50 ms',
             'last arrival p99 ms',
             'delivered / s',
@@ -538,13 +572,15 @@ export function markdown(
         `${fmt(spec.sessions)} sessions; a delivered message is one message reaching one session. ` +
           'Latency per message: from the trigger to the last session having it (each message ' +
           'sent once the previous one had reached every session). Client CPU is the load ' +
-          "generator's and its workers'.",
+          "generator's and its workers'. Kernel: the server's system time, mostly its `write` " +
+          'system calls, in which Linux also runs the loopback delivery to the receiving socket.',
       );
     } else {
       const unit = spec.kind === 'open-close' ? 'session' : 'msg';
       const rows = entries(summary).map(([target, m]) => [
         target,
         fmtSpread(m.cpuPerUnitUs),
+        fmtSpread(m.kernelPerUnitUs),
         fmtSpread(m.ratePerSecond),
         fmtSpread(m.p50, ms),
         fmtSpread(m.p99, ms),
@@ -559,6 +595,7 @@ export function markdown(
           [
             'target',
             `server CPU µs / ${unit}`,
+            'of which kernel µs',
             `${unit} / s`,
             spec.kind === 'open-close' ? 'open p50 ms' : 'p50 ms',
             spec.kind === 'open-close' ? 'open p99 ms' : 'p99 ms',
@@ -615,8 +652,12 @@ function fanOutGoals(specs: readonly ScenarioSpec[], summaries: readonly Scenari
         floor === undefined ? '–' : fmtRatio(floor),
         floor === undefined ? '–' : `≤ ${goal.toFixed(1)}x: ${met}`,
         summary.vsSockjs[target] === undefined ? '–' : fmtRatio(summary.vsSockjs[target] as Spread),
+        summary.vsWriteFloor[target] === undefined ? '–' : fmtRatio(summary.vsWriteFloor[target] as Spread),
       ]);
     }
+    const bare = summary.vsWriteFloor['bare-ws'];
+    if (bare !== undefined)
+      rows.push([summary.scenario, 'bare-ws (`ws.send()` loop)', '1.00x', '', '–', fmtRatio(bare)]);
   }
   if (rows.length === 0) return [];
   return [
@@ -624,9 +665,11 @@ function fanOutGoals(specs: readonly ScenarioSpec[], summaries: readonly Scenari
     '',
     "Server CPU per delivered message divided by bare ws's loop of `ws.send()` and by " +
       "sockjs-node's loop of `conn.write()`, paired per repetition: median (min–max). " +
-      'xhr-streaming has no floor here: bare ws speaks websocket only.',
+      'xhr-streaming has no floor here: bare ws speaks websocket only. The last column divides ' +
+      'by `ws-write-floor`, which writes one ready-made frame to each socket and does nothing ' +
+      'else: what no server can go below, and how far under bare ws that is.',
     '',
-    ...table(['scenario', 'target', '÷ bare-ws', 'goal', '÷ sockjs-node'], rows),
+    ...table(['scenario', 'target', '÷ bare-ws', 'goal', '÷ sockjs-node', '÷ ws-write-floor'], rows),
     '',
   ];
 }

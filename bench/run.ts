@@ -362,6 +362,19 @@ async function runOnce(
       spec.kind === 'fan-out' ? 600_000 : 60_000,
     );
     if (spec.kind === 'fan-out') {
+      const profile = options.profile
+        ? {
+            start: () => server.peer.request({ type: 'profile-start' }, 10_000),
+            stop: () =>
+              server.peer.request(
+                {
+                  type: 'profile-stop',
+                  path: join(options.outDir, 'profiles', profileName(record) + '.cpuprofile'),
+                },
+                30_000,
+              ),
+          }
+        : null;
       Object.assign(
         record,
         await measureFanOut(
@@ -370,6 +383,7 @@ async function runOnce(
           spec,
           { messages: options.fanOutMessages, warmup: options.quick ? 2 : FANOUT_WARMUP_MESSAGES },
           machineBusyMicros,
+          profile,
         ),
       );
     } else if (spec.kind === 'idle-memory') {
@@ -427,6 +441,7 @@ async function runOnce(
         count: result.count,
         elapsedMs: result.elapsedMs,
         cpuPerUnitUs: result.count > 0 ? serverMicros / result.count : NaN,
+        kernelPerUnitUs: result.count > 0 ? (cpuAfter.system - (await cpuBefore).system) / result.count : NaN,
         serverCpu: serverMicros / 1000 / result.elapsedMs,
         clientCpu: result.clientCpu,
         otherCpu,

@@ -13,6 +13,7 @@ export type TargetName =
   | 'ours-router'
   | 'sockjs-node'
   | 'bare-ws'
+  | 'ws-write-floor'
   | 'ws-minimum'
   | 'bare-http'
   | 'express-baseline';
@@ -136,6 +137,16 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     library: false,
     description:
       'ws@8 echo server, no SockJS framing, pinging idle sockets every 25 s (floor for websocket scenarios)',
+  },
+  'ws-write-floor': {
+    name: 'ws-write-floor',
+    script: 'ws-write-floor.js',
+    wire: 'raw-ws',
+    serves: { websocket: true, http: false },
+    byDefault: true,
+    library: false,
+    description:
+      'ws for the handshake, then one frame built per message and the same bytes written to every socket (websocket fan-out only: the floor of broadcasting)',
   },
   'ws-minimum': {
     name: 'ws-minimum',
@@ -274,6 +285,7 @@ export function targetsFor(spec: ScenarioSpec): TargetName[] {
 function takesPart(target: TargetName, spec: ScenarioSpec): boolean {
   // Broadcasting with the broker is a variant of the fan-out scenarios only.
   if (TARGETS[target].env?.['BENCH_FANOUT'] !== undefined) return spec.kind === 'fan-out';
+  if (target === 'ws-write-floor') return spec.kind === 'fan-out';
   // Fan-out compares the SockJS servers' broadcast with ws's; the minimal servers have no
   // sessions to broadcast to, and fastPath changes how requests are routed, not how an
   // open stream is written to.

@@ -14,7 +14,7 @@ import {
 } from '../lib/index';
 import { createBroker as createRedisBroker, type Broker as RedisBroker } from '../lib/redis/index';
 import { createChatRoom, LocalRoster, type ChatRoomSharing } from './chat';
-import { connectRedis, RedisRoster, type DemoRedis } from './cluster/redis';
+import { connectRedis, RedisRoster, type DemoRedis, type RedisLibrary } from './cluster/redis';
 
 /** The port `npm start` uses when PORT is not set. */
 export const DEFAULT_PORT = 8080;
@@ -46,10 +46,15 @@ export interface DemoOptions {
   readonly instance?: string;
   /**
    * A Redis URL (`redis://host:port`): the chat room then spans every demo process using
-   * the same Redis, through sockjs-express/redis.
+   * the same Redis, through sockjs-express/redis. With `redisCluster`, the URLs of some
+   * nodes of a Redis Cluster, separated by commas.
    * @default none (one room per process, through the main entry's broker)
    */
   readonly redisUrl?: string;
+  /** With `redisUrl`: it is a Redis Cluster (sharded pub/sub). @default false */
+  readonly redisCluster?: boolean;
+  /** With `redisUrl`: the client library. @default 'node-redis' */
+  readonly redisClient?: RedisLibrary;
   /**
    * With `redisUrl`: requests of sessions another process holds are forwarded to it, so a
    * balancer need not be sticky.
@@ -127,14 +132,18 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       broker = createBroker({ log: options.log });
       sharing = { broker, roster: new LocalRoster() };
     } else {
-      redis = await connectRedis(options.redisUrl);
+      redis = await connectRedis({
+        urls: options.redisUrl.split(','),
+        cluster: options.redisCluster ?? false,
+        library: options.redisClient ?? 'node-redis',
+      });
       broker = redisBroker = await createRedisBroker({
         redis: redis.client,
         channel: 'demo',
         log: options.log,
         secret: options.redisSecret,
       });
-      redisRoster = new RedisRoster(redis.client, instance ?? broker.id);
+      redisRoster = new RedisRoster(redis, instance ?? broker.id);
       sharing = { broker, roster: redisRoster, instance: instance ?? broker.id };
     }
 

@@ -6,10 +6,13 @@
  * makes the chat room span every process on that Redis; DEMO_INSTANCE names the process;
  * DEMO_FORWARD=1 forwards requests of sessions held by other processes through Redis;
  * REDIS_SECRET signs what the processes send each other (the broker's `secret`);
+ * REDIS_CLUSTER=1 says REDIS_URL is a Redis Cluster (some of its nodes' URLs, separated by
+ * commas); REDIS_CLIENT=ioredis uses ioredis instead of node-redis;
  * DEMO_JSESSIONID=1 sets the JSESSIONID cookie; DEMO_HEARTBEAT_DELAY and
  * DEMO_DISCONNECT_DELAY (ms) set those service options.
  */
 import { DEFAULT_PORT, startDemo } from './demo';
+import { REDIS_LIBRARIES, type RedisLibrary } from './cluster/redis';
 
 const YES = ['1', 'true', 'yes'];
 
@@ -33,6 +36,17 @@ function milliseconds(name: string): number | undefined {
   return number;
 }
 
+function library(): RedisLibrary | undefined {
+  const value = text('REDIS_CLIENT');
+  if (value === undefined || (REDIS_LIBRARIES as readonly string[]).includes(value)) {
+    return value as RedisLibrary | undefined;
+  }
+  console.error(
+    `demo: REDIS_CLIENT must be one of ${REDIS_LIBRARIES.join(', ')}, got ${JSON.stringify(value)}`,
+  );
+  process.exit(1);
+}
+
 const port = text('PORT') === undefined ? DEFAULT_PORT : Number(process.env.PORT);
 const crossOrigin = process.argv.includes('--cross-origin') || flag('CROSS_ORIGIN');
 
@@ -48,6 +62,8 @@ startDemo({
   instance: text('DEMO_INSTANCE'),
   redisUrl: text('REDIS_URL'),
   redisSecret: text('REDIS_SECRET'),
+  redisCluster: flag('REDIS_CLUSTER'),
+  redisClient: library(),
   forward: flag('DEMO_FORWARD'),
   jsessionid: flag('DEMO_JSESSIONID'),
   heartbeatDelay: milliseconds('DEMO_HEARTBEAT_DELAY'),

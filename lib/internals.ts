@@ -2,7 +2,7 @@
  * The one module that relies on private state or undocumented behaviour of a dependency
  * (ws, Node, Express). The tricks are checked when this module loads (compact-listeners,
  * repeated-end, frames-past-sender) or, where nothing can be checked before a request
- * exists, on each use (server-of-socket, release-routing, express-proxy-trust); where a check fails, or
+ * exists, on each use (server-of-socket, release-routing, express-proxy-trust, direct-router); where a check fails, or
  * `SOCKJS_EXPRESS_PUBLIC_ONLY` turns a trick off, callers take the public API. Why each
  * trick is kept, and what it saves, is in docs/performance.md ("Dependency internals").
  *
@@ -26,7 +26,8 @@ export type DependencyTrick =
   | 'frames-past-sender'
   | 'server-of-socket'
   | 'release-routing'
-  | 'express-proxy-trust';
+  | 'express-proxy-trust'
+  | 'direct-router';
 
 const ALL_TRICKS: readonly DependencyTrick[] = [
   'compact-listeners',
@@ -35,6 +36,7 @@ const ALL_TRICKS: readonly DependencyTrick[] = [
   'server-of-socket',
   'release-routing',
   'express-proxy-trust',
+  'direct-router',
 ];
 
 function turnedOff(): ReadonlySet<string> {
@@ -222,6 +224,58 @@ export function releaseRouting(req: IncomingMessage): void {
   if (RELEASE_ROUTING && typeof routed.next === 'function') routed.next = undefined;
 }
 
+// ---- direct-router: the service's router without a second dispatch loop --------------------
+
+const DIRECT_ROUTER = !off.has('direct-router');
+
+/** A Connect-style handler, as Express routers call them. */
+type RouteHandler = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+
+/** What an Express Router (4 or 5, the `router` package) keeps on itself, undocumented. */
+interface RouterState {
+  stack?: unknown;
+  handle?: unknown;
+}
+
+/**
+ * The router a service returns, made to call `handler` straight away while the router's
+ * layer list (`router.stack`, undocumented) holds nothing but it: Express 4 and 5 then
+ * skip the inner dispatch loop (its closures, the path and method matching of the one
+ * layer), about as much work again per request as the service's own for a poll. Once the
+ * application adds its own middleware to the router, every request takes `router.handle()`
+ * as before. The result is a function with the router's prototype and own properties, so
+ * it is the same Router to everyone who uses it. Without the trick, `router` itself.
+ */
+export function directRouter<R extends RouteHandler>(router: R, handler: RouteHandler): R {
+  if (!DIRECT_ROUTER) return router;
+  const state = router as unknown as RouterState;
+  const stack = state.stack;
+  if (!Array.isArray(stack) || stack.length !== 1 || typeof state.handle !== 'function') return router;
+  const direct = function sockjsRouter(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (error?: unknown) => void,
+  ): void {
+    if (stack.length !== 1 || (direct as unknown as RouterState).stack !== stack) {
+      (direct as unknown as { handle: RouteHandler }).handle(req, res, next);
+      return;
+    }
+    try {
+      handler(req, res, next);
+    } catch (error) {
+      // What the router's layer does with an exception: the app's error handlers hear it.
+      next(error);
+    }
+  };
+  Object.setPrototypeOf(direct, Object.getPrototypeOf(router) as object);
+  for (const key of Reflect.ownKeys(router)) {
+    if (key === 'length' || key === 'name' || key === 'prototype') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(router, key);
+    if (descriptor !== undefined) Object.defineProperty(direct, key, descriptor);
+  }
+  return direct as unknown as R;
+}
+
 // ---- express-proxy-trust: which proxies the app believes ------------------------------------
 
 const EXPRESS_PROXY_TRUST = !off.has('express-proxy-trust');
@@ -281,4 +335,5 @@ export const TRICKS_IN_USE: Readonly<Record<DependencyTrick, boolean>> = Object.
   'server-of-socket': SERVER_OF_SOCKET,
   'release-routing': RELEASE_ROUTING,
   'express-proxy-trust': EXPRESS_PROXY_TRUST,
+  'direct-router': DIRECT_ROUTER,
 });

@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type NextFunction } from 'express';
 import { normalizeOptions, type SockjsOptions } from './options';
 import type { SockjsService, ServiceStats } from './service';
 import { FrontDoor } from './front-door';
 import { FastPathSessions } from './fast-path';
-import { releaseRouting } from './internals';
+import { directRouter, releaseRouting } from './internals';
 import { mountPath, pathBelow } from './http/mount';
 import type { Connection } from './session/connection';
 import { attachUpgrade, type AttachUpgradeOptions } from './upgrade';
@@ -65,7 +65,20 @@ function mixinEventEmitter(target: object): void {
  */
 export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
   const normalized = normalizeOptions(options);
-  const router = Router() as SockjsRouter;
+  const handler = function sockjsHandler(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: NextFunction,
+  ): void {
+    const prefix = mountPath(req);
+    // Under its own prefix every path is the service's; mounted at the root, it lets the
+    // rest of the app answer what is not SockJS.
+    const path = pathBelow(req, prefix);
+    if (door.serve(req, res, path, prefix, prefix === '' ? next : undefined)) releaseRouting(req);
+  };
+  const inner = Router();
+  inner.use(handler);
+  const router = directRouter(inner as unknown as SockjsRouter, handler);
   mixinEventEmitter(router);
   const door = new FrontDoor(normalized, router as unknown as EventEmitter);
   const service = door.service;
@@ -73,24 +86,6 @@ export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
   Object.defineProperty(router, 'attachUpgrade', { value: attachUpgrade });
   Object.defineProperty(router, 'stats', { value: () => service.stats() });
   Object.defineProperty(router, 'close', { value: (graceMs?: number) => service.close(graceMs) });
-
   if (normalized.fastPath) service.registry.watch(new FastPathSessions(door, normalized.log));
-  router.use(function sockjsHandler(req: Request, res: Response, next: NextFunction): void {
-    const prefix = mountPath(req);
-    // Under its own prefix every path is the service's; mounted at the root, it lets the
-    // rest of the app answer what is not SockJS.
-    const path = pathBelow(req, prefix);
-    if (
-      door.serve(
-        req as IncomingMessage,
-        res as ServerResponse,
-        path,
-        prefix,
-        prefix === '' ? next : undefined,
-      )
-    ) {
-      releaseRouting(req);
-    }
-  });
   return router;
 }

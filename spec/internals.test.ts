@@ -6,16 +6,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import express from 'express';
+import express, { type NextFunction, type Request, type Response as ExpressResponse } from 'express';
 import WebSocket, { WebSocketServer } from 'ws';
 import { attachUpgrade, sockjsMiddleware } from '../lib/index';
-import { compactListeners, TRICKS_IN_USE, writesFramesDirectly } from '../lib/internals';
+import { compactListeners, directRouter, TRICKS_IN_USE, writesFramesDirectly } from '../lib/internals';
 import { Connection, type ConnectionSession } from '../lib/session/connection';
 import { listen, until, type TestServer } from './helpers/server';
 import { WsClient, toWsUrl } from './helpers/websocket';
+import { GET } from './helpers/http';
 
 const PUBLIC_ONLY = (process.env.SOCKJS_EXPRESS_PUBLIC_ONLY ?? '') !== '';
 
@@ -226,5 +227,60 @@ describe('frames-past-sender', () => {
     } finally {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     }
+  });
+});
+
+describe('direct-router', () => {
+  let server: TestServer;
+  const calls: string[] = [];
+  before(async () => {
+    const handler = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
+      calls.push(req.url ?? '');
+      if (req.url === '/throw') throw new Error('handler failed');
+      if (req.url === '/pass') next();
+      else res.end('handler');
+    };
+    const routerOf = (): express.Router => {
+      const inner = express.Router();
+      inner.use(handler);
+      return directRouter(inner as unknown as typeof handler, handler) as unknown as express.Router;
+    };
+    const alone = routerOf();
+    const extended = routerOf();
+    extended.use((_req, res) => {
+      res.end('added later');
+    });
+    const app = express();
+    app.use('/alone', alone);
+    app.use('/extended', extended);
+    app.use((_req: Request, res: ExpressResponse) => {
+      res.end('the app');
+    });
+    app.use((error: Error, _req: Request, res: ExpressResponse, _next: NextFunction) => {
+      res.status(500).end(`error handler: ${error.message}`);
+    });
+    server = await listen(app);
+  });
+  after(() => server.close());
+
+  it('calls the handler, hands exceptions to the error handlers and next() on, with or without the trick', async () => {
+    assert.deepEqual(await GET(`${server.url}/alone/x`).then((r) => [r.status, r.body]), [200, 'handler']);
+    assert.deepEqual(await GET(`${server.url}/alone/throw`).then((r) => [r.status, r.body]), [
+      500,
+      'error handler: handler failed',
+    ]);
+    assert.deepEqual(await GET(`${server.url}/alone/pass`).then((r) => [r.status, r.body]), [200, 'the app']);
+    assert.deepEqual(calls, ['/x', '/throw', '/pass']);
+  });
+
+  it("takes the router's own dispatch once the application adds a layer", async () => {
+    assert.deepEqual(await GET(`${server.url}/extended/pass`).then((r) => [r.status, r.body]), [
+      200,
+      'added later',
+    ]);
+  });
+
+  it('is in use unless turned off', () => {
+    assert.equal(TRICKS_IN_USE['direct-router'], !PUBLIC_ONLY);
   });
 });

@@ -207,6 +207,45 @@ describe('sockjsMiddleware', () => {
     });
   });
 
+  describe('as an Express Router', () => {
+    let server: TestServer;
+    const seen: string[] = [];
+    before(async () => {
+      const app = express();
+      const plain = echoService();
+      const extended = echoService();
+      // The application's own middleware on the service's router, added after it: reached
+      // for what the service passes on (mounted at the root, paths that are not SockJS).
+      extended.use((req: Request, res: Response) => {
+        seen.push(req.url);
+        res.send('the router answered');
+      });
+      app.use('/plain', plain);
+      app.use(extended);
+      server = await listen(app);
+    });
+    after(() => server.close());
+
+    it('is a Router to the application, with its methods and its own layer list', () => {
+      const router = echoService();
+      const plainRouter = express.Router() as unknown as Record<string, unknown>;
+      for (const method of ['use', 'route', 'param', 'handle', 'get', 'post'])
+        assert.equal((router as unknown as Record<string, unknown>)[method], plainRouter[method], method);
+      assert.equal(router.stack.length, 1);
+      router.get('/extra', (_req, res) => res.end());
+      assert.equal(router.stack.length, 2);
+    });
+
+    it('serves SockJS, and runs middleware the application added to it for the rest', async () => {
+      assert.equal(await roundTrip(`${server.url}/plain`, 'direct'), 'a["direct"]\n');
+      assert.equal(await roundTrip(server.url, 'through the layers'), 'a["through the layers"]\n');
+      const other = await GET(`${server.url}/not-sockjs/page`);
+      assert.equal(other.status, 200);
+      assert.equal(other.body, 'the router answered');
+      assert.deepEqual(seen, ['/not-sockjs/page']);
+    });
+  });
+
   describe('two services in one app', () => {
     let server: TestServer;
     const seenA: Connection[] = [];

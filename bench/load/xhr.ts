@@ -71,12 +71,14 @@ class HttpSession {
     return req;
   }
 
-  send(body: string): void {
+  /** POST .../xhr_send; `done` once its response has ended (a 204 is expected). */
+  send(body: string, done?: () => void): void {
     this.post(
       'xhr_send',
       body,
       (res) => {
         if (res.statusCode !== 204) this.recorder.error();
+        if (done !== undefined) res.once('end', done);
         res.resume();
       },
       () => {
@@ -230,7 +232,7 @@ export async function openStreams(
   };
 }
 
-/** Closed-loop echo: send a message with xhr_send, wait for it on the receiving side, repeat. */
+/** Closed-loop echo: send a message with xhr_send, wait for its 204 and for the echo on the receiving side, repeat. */
 export class XhrEcho implements Load {
   readonly recorder = new Recorder();
   private readonly agent = newAgent();
@@ -250,18 +252,27 @@ export class XhrEcho implements Load {
   async setup(): Promise<void> {
     await pooled(this.spec.sessions, 25, async () => {
       const session = new HttpSession(this.agent, this.target.port, this.recorder);
-      const sentAt: number[] = [];
+      // As sockjs-client does, a message goes only once the previous xhr_send has its
+      // answer; and, being an echo, once the previous message came back.
+      const sent: { at: number; waiting: number }[] = [];
+      const settle = (message: { waiting: number }): void => {
+        if (--message.waiting === 0 && this.running) send();
+      };
       const send = (): void => {
-        sentAt.push(now());
-        session.send(this.body);
+        const message = { at: now(), waiting: 2 };
+        sent.push(message);
+        session.send(this.body, () => settle(message));
       };
       await openSession(session, receiveModeOf(this.spec), {
         messages: (texts) => {
           for (const text of texts) {
-            const started = sentAt.shift();
-            if (started === undefined || text !== this.message) this.recorder.error();
-            else this.recorder.record(now() - started);
-            if (this.running) send();
+            const message = sent.shift();
+            if (message === undefined || text !== this.message) {
+              this.recorder.error();
+              continue;
+            }
+            this.recorder.record(now() - message.at);
+            settle(message);
           }
         },
         closed: () => this.recorder.error(),

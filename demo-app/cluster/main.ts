@@ -6,8 +6,10 @@
  *   --round-robin   no sticky sessions: every process forwards through Redis
  *
  * PORT (default 8080) is where HAProxy listens; REDIS_URL uses that Redis instead of
- * starting a redis-server; REDIS_SECRET (or a random one for the run) signs what the
- * processes send each other. Ctrl-C stops everything.
+ * starting a redis-server; REDIS_CLUSTER=1 starts a three-shard Redis Cluster instead (or,
+ * with REDIS_URL, uses that cluster: some of its nodes' URLs, separated by commas);
+ * REDIS_CLIENT=ioredis uses ioredis instead of node-redis; REDIS_SECRET (or a random one
+ * for the run) signs what the processes send each other. Ctrl-C stops everything.
  */
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_PORT } from '../demo';
@@ -23,6 +25,9 @@ import {
   type DemoInstance,
   type RedisProcess,
 } from '../../scripts/cluster/processes';
+import { startRedisCluster, type RedisClusterProcess } from '../../scripts/cluster/redis-cluster';
+
+const YES = ['1', 'true', 'yes'];
 
 interface Settings {
   readonly nodes: number;
@@ -60,6 +65,8 @@ async function main(): Promise<void> {
 
   const dir = new ScratchDir('sockjs-cluster-demo-');
   let redis: RedisProcess | null = null;
+  let cluster: RedisClusterProcess | null = null;
+  const redisCluster = YES.includes(process.env.REDIS_CLUSTER ?? '');
   const instances: DemoInstance[] = [];
   let balancer: BalancerProcess | null = null;
   let stopping = false;
@@ -70,6 +77,7 @@ async function main(): Promise<void> {
     await balancer?.child.stop();
     await Promise.all(instances.map((instance) => instance.child.stop()));
     await redis?.child.stop();
+    await cluster?.stop();
     dir.remove();
     process.exit(code);
   };
@@ -80,7 +88,14 @@ async function main(): Promise<void> {
     let redisUrl = process.env.REDIS_URL === '' ? undefined : process.env.REDIS_URL;
     if (redisUrl === undefined) {
       const server = findBinary('redis-server');
-      if (server !== null) {
+      const cli = findBinary('redis-cli');
+      if (redisCluster && (server === null || cli === null)) {
+        fail('REDIS_CLUSTER=1 needs redis-server and redis-cli: apt-get install redis-server redis-tools');
+      } else if (redisCluster && server !== null && cli !== null) {
+        cluster = await startRedisCluster(server, cli, dir);
+        redisUrl = cluster.nodes.map((node) => node.url).join(',');
+        console.log(`cluster-demo: a three-shard Redis Cluster on ${redisUrl}`);
+      } else if (server !== null) {
         redis = await startRedis(server, dir);
         redisUrl = redis.url;
         console.log(`cluster-demo: redis-server on ${redis.url} (pid ${redis.child.process.pid})`);
@@ -100,6 +115,8 @@ async function main(): Promise<void> {
         instance: `node${i}`,
         port: await freePort(),
         redisUrl,
+        redisCluster,
+        redisClient: process.env.REDIS_CLIENT || undefined,
         redisSecret,
         forward: roundRobin,
         echo: true,

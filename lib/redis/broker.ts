@@ -6,7 +6,9 @@ import { fanOut } from '../broker/fan-out';
 import type { BrokerOptions as SharedBrokerOptions } from '../broker/in-process';
 import { SERVICE, type SockjsRouter } from '../middleware';
 import type { SockjsService } from '../service';
-import { checkClient, closeSubscriber, notConnected, type RedisClient, type RedisSubscriber } from './client';
+import { notConnected, type RedisLink, type SubscriberLink } from './client';
+import { linkTo, type RedisClient } from './clients';
+import { channelNames, type ChannelNames } from './channels';
 import { Subscriptions } from './subscriptions';
 import { Forwarder, type ForwardHost } from './forward/forwarder';
 import { DropLog, type DroppedMessages } from './drops';
@@ -18,9 +20,11 @@ import type { SessionRelay } from '../session/lookup';
 /** Options of `createBroker()`: those of the main entry's `createBroker()`, and Redis's. */
 export interface BrokerOptions extends SharedBrokerOptions {
   /**
-   * A connected node-redis client (`redis` package, version 4 or later). The broker
-   * publishes and keeps its keys with it, and opens one more connection with
-   * `redis.duplicate()` for its subscriptions. It never closes this client.
+   * A connected Redis client: node-redis (`createClient()`, or `createCluster()` for a
+   * Redis Cluster; `redis` package 4.6 or later) or ioredis (`new Redis()`, or
+   * `new Cluster()`). The broker publishes and keeps its keys with it, and opens its own
+   * subscriber connection with `redis.duplicate()`. It never closes this client. On a
+   * cluster, pub/sub is sharded (SPUBLISH and SSUBSCRIBE: Redis 7 or later, or Valkey).
    */
   redis: RedisClient;
   /**
@@ -116,7 +120,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   if (options === null || typeof options !== 'object') {
     throw new TypeError('sockjs-express/redis: options must be an object with a redis client');
   }
-  checkClient(options.redis);
+  const link = linkTo(options.redis);
   const channel = options.channel ?? DEFAULT_CHANNEL;
   if (typeof channel !== 'string' || channel === '') {
     throw new TypeError('sockjs-express/redis: option channel must be a non-empty string');
@@ -124,15 +128,23 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const log = options.log ?? defaultLogFunction;
   if (typeof log !== 'function') throw new TypeError('sockjs-express/redis: option log must be a function');
   const settings: Settings = {
-    redis: options.redis,
-    channel,
+    redis: link,
+    names: channelNames(channel, link.sharded),
     log,
     signer: signerOf(options.secret),
     ownerTtl: positive('ownerTtl', options.ownerTtl, 30_000),
     forwardTimeout: positive('forwardTimeout', options.forwardTimeout, 5_000),
   };
-  const broker = new RedisBroker(settings, options.redis.duplicate());
-  await broker.start();
+  const subscriber = await link.openSubscriber((error) => {
+    log('error', `sockjs-express/redis: subscriber connection: ${error.message}`);
+  });
+  const broker = new RedisBroker(settings, subscriber);
+  try {
+    await broker.start();
+  } catch (error) {
+    await broker.close();
+    throw error;
+  }
   return broker;
 }
 
@@ -153,8 +165,8 @@ function signerOf(secret: unknown): Signer | null {
 }
 
 interface Settings {
-  readonly redis: RedisClient;
-  readonly channel: string;
+  readonly redis: RedisLink;
+  readonly names: ChannelNames;
   readonly log: LogFunction;
   readonly signer: Signer | null;
   readonly ownerTtl: number;
@@ -169,9 +181,8 @@ class RedisBroker implements Broker, ForwardHost {
   readonly signer: Signer | null;
   readonly drops: DropLog;
   private readonly envelopes: Envelopes;
-  private readonly redis: RedisClient;
-  private readonly allChannel: string;
-  private readonly groupPrefix: string;
+  private readonly redis: RedisLink;
+  private readonly names: ChannelNames;
   private readonly ownChannel: string;
   private readonly subscriptions: Subscriptions;
   /** The connections of this process that publish() and group messages reach. */
@@ -183,8 +194,8 @@ class RedisBroker implements Broker, ForwardHost {
   private closing: Promise<void> | null = null;
 
   constructor(
-    private readonly settings: Settings,
-    private readonly subscriber: RedisSubscriber,
+    settings: Settings,
+    private readonly subscriber: SubscriberLink,
   ) {
     this.redis = settings.redis;
     this.ownerTtl = settings.ownerTtl;
@@ -193,13 +204,12 @@ class RedisBroker implements Broker, ForwardHost {
     this.signer = settings.signer;
     this.drops = new DropLog(settings.log);
     this.envelopes = this.signer === null ? PLAIN_ENVELOPES : new SignedEnvelopes(this.signer, this.id);
-    this.allChannel = `${settings.channel}:all`;
-    this.groupPrefix = `${settings.channel}:group:`;
+    this.names = settings.names;
     this.ownChannel = this.nodeChannel(this.id);
     this.audience = new Audience((group) => {
       // Its last member closed: this process no longer needs the group's messages.
       if (this.closing !== null) return;
-      this.subscriptions.unsubscribe(this.groupPrefix + group).catch((error: unknown) => {
+      this.subscriptions.unsubscribe(this.names.group(group)).catch((error: unknown) => {
         this.log('error', `sockjs-express/redis: unsubscribing from ${group}: ${describe(error)}`);
       });
     });
@@ -214,60 +224,50 @@ class RedisBroker implements Broker, ForwardHost {
         );
       },
     );
-    // node-redis throws errors nobody listens to; the subscriber reconnects by itself.
-    subscriber.on('error', (error) => {
-      this.log('error', `sockjs-express/redis: subscriber connection: ${error.message}`);
-    });
   }
 
   async start(): Promise<void> {
-    await this.subscriber.connect();
     await Promise.all([
-      this.subscriptions.subscribe(this.allChannel),
+      this.subscriptions.subscribe(this.names.all),
       this.subscriptions.subscribe(this.ownChannel),
     ]);
   }
 
   nodeChannel(node: string): string {
-    return `${this.settings.channel}:node:${node}`;
+    return this.names.node(node);
   }
 
   /** The key naming a session's process; the session id is last and has no `/`. */
   sessionKey(prefix: string, sessionId: string): string {
-    return `${this.settings.channel}:session:${prefix}/${sessionId}`;
+    return this.names.sessionKey(prefix, sessionId);
   }
 
   async publish(message: string): Promise<number> {
-    return this.publishOn(this.allChannel, checkMessage(message));
+    return this.publishOn(this.names.all, checkMessage(message));
   }
 
   async publishTo(group: string, message: string): Promise<number> {
-    return this.publishOn(this.groupPrefix + checkGroup(group), checkMessage(message));
+    return this.publishOn(this.names.group(checkGroup(group)), checkMessage(message));
   }
 
   get ready(): boolean {
-    return (
-      this.closing === null &&
-      this.redis.isReady !== false &&
-      this.subscriber.isReady !== false &&
-      this.subscriptions.settled
-    );
+    return this.closing === null && this.redis.ready && this.subscriber.ready && this.subscriptions.settled;
   }
 
   /**
-   * Sends a command, or rejects at once while the client is not connected: node-redis would
+   * Runs a command, or rejects at once while the client is not connected: the client would
    * queue it until Redis is back, and a message published then would arrive late, after
    * newer ones, or never settle when Redis stays away (docs/scale-out.md, "When Redis
    * restarts").
    */
-  command(args: string[]): Promise<unknown> {
-    if (this.redis.isReady === false) return Promise.reject(notConnected());
-    return this.redis.sendCommand(args);
+  command(key: string, args: readonly string[]): Promise<unknown> {
+    if (!this.redis.ready) return Promise.reject(notConnected());
+    return this.redis.command(key, args);
   }
 
-  async send(channel: string, message: string): Promise<number> {
-    const reached = await this.command(['PUBLISH', channel, this.envelopes.seal(channel, message)]);
-    return typeof reached === 'number' ? reached : Number(reached);
+  send(channel: string, message: string): Promise<number> {
+    if (!this.redis.ready) return Promise.reject(notConnected());
+    return this.redis.publish(channel, this.envelopes.seal(channel, message));
   }
 
   private async publishOn(channel: string, message: string): Promise<number> {
@@ -310,13 +310,13 @@ class RedisBroker implements Broker, ForwardHost {
     checkGroup(group);
     if (this.closing !== null) throw new Error('sockjs-express/redis: the broker is closed');
     if (!this.audience.join(connection, group)) return;
-    await this.subscriptions.subscribe(this.groupPrefix + group);
+    await this.subscriptions.subscribe(this.names.group(group));
   }
 
   async leave(connection: Connection, group: string): Promise<void> {
     checkGroup(group);
     if (!this.audience.leave(connection, group) || this.closing !== null) return;
-    await this.subscriptions.unsubscribe(this.groupPrefix + group);
+    await this.subscriptions.unsubscribe(this.names.group(group));
   }
 
   groupsOf(connection: Connection): readonly string[] {
@@ -328,7 +328,7 @@ class RedisBroker implements Broker, ForwardHost {
   }
 
   /**
-   * A message on one of the subscribed channels, as node-redis hands it over: checked
+   * A message on one of the subscribed channels, as the client hands it over: checked
    * (and with a secret, its signature) before anything uses it.
    */
   private received(raw: unknown, channel: unknown): void {
@@ -342,12 +342,13 @@ class RedisBroker implements Broker, ForwardHost {
       return;
     }
     const message = opened.payload;
-    if (channel === this.allChannel) {
+    if (channel === this.names.all) {
       fanOut(this.audience.everyone, message);
     } else if (channel === this.ownChannel) {
       this.forwarder?.handle(message, opened.sender);
-    } else if (channel.startsWith(this.groupPrefix)) {
-      const members = this.audience.membersOf(channel.slice(this.groupPrefix.length));
+    } else {
+      const group = this.names.groupOf(channel);
+      const members = group === null ? undefined : this.audience.membersOf(group);
       if (members !== undefined) fanOut(members, message);
     }
   }
@@ -368,7 +369,7 @@ class RedisBroker implements Broker, ForwardHost {
     this.audience.clear();
     this.subscriptions.close();
     try {
-      await closeSubscriber(this.subscriber);
+      await this.subscriber.close();
     } catch (error) {
       this.log('debug', `sockjs-express/redis: closing the subscriber connection: ${describe(error)}`);
     }

@@ -1,47 +1,51 @@
 /**
- * What the broker needs of a Redis client: the small part of node-redis (the `redis`
- * package, version 4 or later) it calls. Typed structurally, so this module never loads
- * `redis` itself: the application's own client is used.
+ * The one small interface the broker uses to reach Redis, whichever client the application
+ * gave it: node-redis or ioredis, one server or a Redis Cluster. clients/ adapts each kind
+ * to it; this package never loads a Redis client library itself.
  */
 
-/** Listener of one pub/sub channel: node-redis calls it with the message and the channel. */
+/** Listener of one pub/sub channel: called with the message and the channel. */
 export type ChannelListener = (message: string, channel: string) => void;
 
 /**
- * The broker's own subscriber connection, made with `redis.duplicate()`: a connection
- * that has subscribed can run no other command.
+ * The broker's own subscriber connection (or, on a cluster, connections: one per shard
+ * holding one of its channels), opened from the application's client. A connection that
+ * has subscribed can run no other command, so it is never the application's.
  */
-export interface RedisSubscriber {
-  connect(): Promise<unknown>;
+export interface SubscriberLink {
+  /** Resolves once Redis has acknowledged the subscription. */
   subscribe(channel: string, listener: ChannelListener): Promise<unknown>;
   unsubscribe(channel: string, listener: ChannelListener): Promise<unknown>;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  /** node-redis 5 and later. */
-  close?(): Promise<unknown>;
-  /** node-redis 4 (deprecated later). */
-  quit?(): Promise<unknown>;
-  /** Every version: drops the connection at once. */
-  disconnect?(): Promise<unknown>;
+  /** Closes the subscriber connection(s); the application's client stays open. */
+  close(): Promise<void>;
   /**
-   * node-redis: true while connected, once its subscriptions are in place again after a
-   * reconnect. A client without it counts as ready.
+   * Whether the connection is up, its subscriptions restored after a reconnect (as far as
+   * the client tells: node-redis's `isReady`, ioredis's `status`).
    */
-  readonly isReady?: boolean;
+  readonly ready: boolean;
 }
 
-/**
- * A connected node-redis client (`createClient({ url })` after `await client.connect()`).
- * The broker publishes and keeps its keys with it, and duplicates it for its subscriptions.
- */
-export interface RedisClient {
-  sendCommand(args: string[]): Promise<unknown>;
-  duplicate(): RedisSubscriber;
+/** What the broker needs of Redis. */
+export interface RedisLink {
+  /** The kind of client, for messages: `node-redis`, `node-redis cluster`, `ioredis`, ... */
+  readonly kind: string;
   /**
-   * node-redis: true while connected. While it is false the broker sends nothing and
-   * rejects at once, rather than let node-redis queue a command until Redis is back. A
-   * client without it counts as ready.
+   * On a Redis Cluster: channels are sharded (SPUBLISH and SSUBSCRIBE, Redis 7 and later),
+   * and named so that each lands on one shard (channels.ts).
    */
-  readonly isReady?: boolean;
+  readonly sharded: boolean;
+  /** Runs one command that touches `key` and no other key (a cluster routes it by `key`). */
+  command(key: string, args: readonly string[]): Promise<unknown>;
+  /** PUBLISH, or SPUBLISH when sharded; resolves with how many subscribers Redis gave it to. */
+  publish(channel: string, message: string): Promise<number>;
+  /** Opens and connects the broker's subscriber; `fault` hears its connection errors. */
+  openSubscriber(fault: (error: Error) => void): Promise<SubscriberLink>;
+  /**
+   * Whether the application's client is connected. While it is not, the broker sends
+   * nothing and rejects at once, rather than let the client queue a command until Redis is
+   * back (docs/scale-out.md, "When Redis restarts").
+   */
+  readonly ready: boolean;
 }
 
 /** The error of a command the broker did not send because its client was not connected. */
@@ -51,24 +55,7 @@ export function notConnected(): Error {
   });
 }
 
-/** Closes a subscriber connection with whichever method its client version has. */
-export async function closeSubscriber(subscriber: RedisSubscriber): Promise<void> {
-  if (typeof subscriber.close === 'function') await subscriber.close();
-  else if (typeof subscriber.quit === 'function') await subscriber.quit();
-  else if (typeof subscriber.disconnect === 'function') await subscriber.disconnect();
-}
-
-/** Checks, at creation time, that `value` looks like a node-redis client. */
-export function checkClient(value: unknown): asserts value is RedisClient {
-  const client = value as Partial<RedisClient> | null;
-  if (
-    client === null ||
-    typeof client !== 'object' ||
-    typeof client.sendCommand !== 'function' ||
-    typeof client.duplicate !== 'function'
-  ) {
-    throw new TypeError(
-      'sockjs-express/redis: option redis must be a connected node-redis client (createClient() from the "redis" package)',
-    );
-  }
+/** A reply that should be a count (PUBLISH's), as a number. */
+export function count(reply: unknown): number {
+  return typeof reply === 'number' ? reply : Number(reply);
 }

@@ -5,5 +5,16 @@
  * @packageDocumentation
  */
 export { createBroker, type Broker, type BrokerOptions, type ConnectionSource } from './broker';
-export type { RedisClient, RedisSubscriber, ChannelListener } from './client';
+export type { ChannelListener } from './client';
+export type {
+  RedisClient,
+  NodeRedisClient,
+  NodeRedisCluster,
+  IoredisClient,
+  IoredisCluster,
+  RedisSubscriber,
+  NodeRedisClusterSubscriber,
+  IoredisSubscriber,
+  IoredisClusterSubscriber,
+} from './clients';
 export type { DroppedMessages, DropReason } from './drops';

@@ -1,4 +1,4 @@
-import type { ChannelListener, RedisSubscriber } from './client';
+import type { ChannelListener, SubscriberLink } from './client';
 
 interface ChannelState {
   /** What the callers want now. */
@@ -30,12 +30,12 @@ export class Subscriptions {
   private closed = false;
 
   /**
-   * `fault` hears what `listener` throws. node-redis calls listeners while it parses a read
+   * `fault` hears what `listener` throws. A client calls listeners while it parses a read
    * from the socket: an exception there would lose the messages after it in the same read.
    * `retryFailed` hears of each command tried again that failed again.
    */
   constructor(
-    private readonly subscriber: RedisSubscriber,
+    private readonly subscriber: SubscriberLink,
     listener: ChannelListener,
     fault: (error: unknown) => void,
     private readonly retryFailed: (channel: string, error: unknown) => void,

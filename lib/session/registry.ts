@@ -3,6 +3,7 @@ import type { LogFunction, LogSeverity } from '../options';
 import type { Connection } from './connection';
 import { Session, type SessionHost } from './session';
 import { SessionClock } from './clock';
+import { FlushList } from './flush-list';
 import { TrafficCounters } from './traffic';
 import { IndexedSet } from './indexed-set';
 import { UNTIL_DISCONNECT_DELAY, WHILE_SOCKET_LIVES } from './lifetime';
@@ -43,6 +44,7 @@ export type OpenConnections = Partial<Record<ConnectionProtocol, number>>;
 export class SessionRegistry implements SessionHost {
   readonly traffic = new TrafficCounters();
   readonly clock: SessionClock;
+  readonly flushes = new FlushList();
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
   readonly maxQueuedBytes: number;

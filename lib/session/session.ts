@@ -16,6 +16,7 @@ import type { SessionClock } from './clock';
 import type { LogSeverity } from '../options';
 import type { Indexed } from './indexed-set';
 import type { LifetimeSubject, SessionLifetime } from './lifetime';
+import type { FlushList } from './flush-list';
 
 /** What a session needs from the service that owns it. */
 export interface SessionHost {
@@ -25,6 +26,8 @@ export interface SessionHost {
   readonly clock: SessionClock;
   readonly maxQueuedBytes: number;
   readonly highWaterMark: number;
+  /** Sessions with messages queued in this tick, flushed together. */
+  readonly flushes: FlushList;
   /** Announces a new connection to the application. */
   connectionOpened(connection: Connection): void;
   /** The service's `log` option. */
@@ -38,10 +41,6 @@ const connectionGoneLines: Partial<Record<ConnectionProtocol, string>> = {};
 function connectionGone(protocol: ConnectionProtocol): string {
   return (connectionGoneLines[protocol] ??=
     `${protocol} connection gone (client closed or network cut); its session closes`);
-}
-
-function flushOnTick(session: Session): void {
-  session.flush();
 }
 
 /**
@@ -164,7 +163,7 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
     }
     if (this.receiver !== null && !this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(flushOnTick, this);
+      this.host.flushes.add(this);
     }
     if (pending > this.host.highWaterMark) {
       this.needDrain = true;
@@ -191,12 +190,18 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
 
   /** Everything queued, to `receiver` as one frame; framed by the receiver where it can. */
   private sendQueue(receiver: Receiver): void {
-    const bytes = this.queuedBytes;
     const shared = this.queuedShared;
-    const messages = this.takeQueue();
-    if (shared !== null && messages.length === 1 && receiver.sendShared !== undefined) {
+    if (shared !== null && this.queue.length === 1 && receiver.sendShared !== undefined) {
+      // The queue array is not handed on: kept for the next message, not made anew.
+      this.queue.length = 0;
+      this.queuedShared = null;
+      this.queuedBytes = 0;
       receiver.sendShared(shared);
-    } else if (receiver.sendMessages !== undefined) receiver.sendMessages(messages, bytes);
+      return;
+    }
+    const bytes = this.queuedBytes;
+    const messages = this.takeQueue();
+    if (receiver.sendMessages !== undefined) receiver.sendMessages(messages, bytes);
     else receiver.sendFrame(messageFrame(messages));
   }
 

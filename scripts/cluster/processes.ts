@@ -186,17 +186,18 @@ export interface RedisProcess {
 
 /**
  * Starts redis-server on a free loopback port, or on `port` (to restart one that was
- * stopped: with nothing saved, it comes back empty).
+ * stopped: with nothing saved, it comes back empty), with `extraArgs` after the others.
  */
 export async function startRedis(
   binary: string,
   dir: ScratchDir,
   echo = false,
   port?: number,
+  extraArgs: readonly string[] = [],
 ): Promise<RedisProcess> {
   port ??= await freePort();
   const child = new Child(
-    'redis-server',
+    `redis-server ${port}`,
     binary,
     [
       '--port',
@@ -211,6 +212,7 @@ export async function startRedis(
       dir.path,
       '--logfile',
       '',
+      ...extraArgs,
     ],
     { echo },
   );
@@ -231,6 +233,10 @@ export interface DemoInstanceOptions {
   readonly forward?: boolean;
   /** The brokers' shared `secret` (REDIS_SECRET). */
   readonly redisSecret?: string;
+  /** `redisUrl` is a Redis Cluster: some of its nodes' URLs, separated by commas (REDIS_CLUSTER). */
+  readonly redisCluster?: boolean;
+  /** The client library (REDIS_CLIENT): `node-redis` (the default) or `ioredis`. */
+  readonly redisClient?: string;
   readonly jsessionid?: boolean;
   readonly heartbeatDelay?: number;
   readonly disconnectDelay?: number;
@@ -258,6 +264,10 @@ export async function startDemoInstance(options: DemoInstanceOptions): Promise<D
   if (options.redisUrl !== undefined) env.REDIS_URL = options.redisUrl;
   delete env.REDIS_SECRET;
   if (options.redisSecret !== undefined) env.REDIS_SECRET = options.redisSecret;
+  delete env.REDIS_CLUSTER;
+  if (options.redisCluster === true) env.REDIS_CLUSTER = '1';
+  delete env.REDIS_CLIENT;
+  if (options.redisClient !== undefined) env.REDIS_CLIENT = options.redisClient;
   if (options.forward === true) env.DEMO_FORWARD = '1';
   if (options.jsessionid === true) env.DEMO_JSESSIONID = '1';
   if (options.heartbeatDelay !== undefined) env.DEMO_HEARTBEAT_DELAY = String(options.heartbeatDelay);

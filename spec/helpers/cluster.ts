@@ -4,7 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { findBinary } from '../../scripts/cluster/processes';
+import {
+  findBinary,
+  startDemoInstance,
+  type DemoInstance,
+  type DemoInstanceOptions,
+} from '../../scripts/cluster/processes';
 import { GET } from './http';
 import { handshakeStatus } from './websocket';
 import {
@@ -270,6 +275,36 @@ export function assertOwnMessages(client: ChatClient, said: readonly string[]): 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Each client's median round trip of 8 messages is under 150 ms: no proxy holds streamed frames back. */
+export async function assertShortRoundTrips(clients: readonly ChatClient[]): Promise<void> {
+  for (const client of clients) {
+    const times = await client.roundTrips(8);
+    assert.ok(median(times) < 150, `${client.label}: median round trip ${median(times).toFixed(0)} ms`);
+  }
+}
+
+/**
+ * Demo processes `node1`, `node2`, ... with the specs' heartbeat and disconnect delays and
+ * `options`, started one after the other into `instances` (so that `after()` stops those
+ * that started when a later one fails).
+ */
+export async function startDemoInstances(
+  instances: DemoInstance[],
+  count: number,
+  options: Omit<DemoInstanceOptions, 'instance'>,
+): Promise<void> {
+  for (let i = 1; i <= count; i++) {
+    instances.push(
+      await startDemoInstance({
+        instance: `node${i}`,
+        heartbeatDelay: HEARTBEAT_MS,
+        disconnectDelay: DISCONNECT_MS,
+        ...options,
+      }),
+    );
+  }
 }
 
 /** Closes every client, ignoring those already closed. */

@@ -7,7 +7,8 @@
 export const CONSUMER_CODE = `
 import { createServer as createHttpServer } from 'node:http';
 import express from 'express';
-import { createClient } from 'redis';
+import { Cluster, Redis } from 'ioredis';
+import { createClient, createCluster } from 'redis';
 import {
   attachUpgrade,
   createServer,
@@ -100,4 +101,19 @@ export async function scaleOut(): Promise<Broker> {
   await chat.close();
   return broker;
 }
+
+/** The same broker on a Redis Cluster (node-redis, ioredis) and with ioredis on one server. */
+export async function otherClients(): Promise<Broker[]> {
+  const cluster = createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:7000' }] });
+  await cluster.connect();
+  const ioredis = new Redis('redis://127.0.0.1:6379');
+  const ioredisCluster = new Cluster([{ host: '127.0.0.1', port: 7000 }], { enableReadyCheck: true });
+  return Promise.all([
+    createBroker({ redis: cluster, channel: 'chat' }),
+    createBroker({ redis: ioredis }),
+    createBroker({ redis: ioredisCluster }),
+  ]);
+}
+// @ts-expect-error the broker takes a connected client, not a URL
+export const notAClient = createBroker({ redis: 'redis://127.0.0.1:6379' });
 `;

@@ -10,21 +10,20 @@ import { DOCUMENTED_HEARTBEAT_MS, documentedConfig, haproxyConfig } from '../../
 import {
   freePort,
   ScratchDir,
-  startDemoInstance,
   startHaproxy,
   type BalancerProcess,
   type DemoInstance,
 } from '../../scripts/cluster/processes';
 import {
   ChatClient,
-  DISCONNECT_MS,
   HEARTBEAT_MS,
   NODE_TRANSPORTS,
   assertOwnMessages,
   assertOwnOriginOnly,
   closeAll,
   everyTransport,
-  median,
+  assertShortRoundTrips,
+  startDemoInstances,
   openClients,
   requireBinary,
 } from '../helpers/cluster';
@@ -42,16 +41,7 @@ describe('HAProxy, sticky (docs/deployment.md)', { skip: haproxy.skip }, () => {
 
   before(async () => {
     dir = new ScratchDir('sockjs-haproxy-');
-    for (const name of ['node1', 'node2', 'node3']) {
-      instances.push(
-        await startDemoInstance({
-          instance: name,
-          heartbeatDelay: HEARTBEAT_MS,
-          disconnectDelay: DISCONNECT_MS,
-          jsessionid: true,
-        }),
-      );
-    }
+    await startDemoInstances(instances, 3, { jsessionid: true });
     const upstreams = instances.map((instance) => ({ name: instance.name, port: instance.port }));
     const timeoutScale = HEARTBEAT_MS / DOCUMENTED_HEARTBEAT_MS;
     const port = await freePort();
@@ -96,10 +86,7 @@ describe('HAProxy, sticky (docs/deployment.md)', { skip: haproxy.skip }, () => {
       NODE_TRANSPORTS.map((transport) => ({ transport, label: transport })),
     );
     clients.push(...opened);
-    for (const client of opened) {
-      const times = await client.roundTrips(8);
-      assert.ok(median(times) < 150, `${client.label}: median round trip ${median(times).toFixed(0)} ms`);
-    }
+    await assertShortRoundTrips(opened);
     await closeAll(opened);
   });
 

@@ -23,7 +23,7 @@ import {
   assertOwnOriginOnly,
   closeAll,
   everyTransport,
-  median,
+  assertShortRoundTrips,
   openClients,
   requireBinary,
 } from '../helpers/cluster';
@@ -90,10 +90,7 @@ describe('nginx, sticky by URL (docs/deployment.md)', { skip: nginx.skip }, () =
       NODE_TRANSPORTS.map((transport) => ({ transport, label: transport })),
     );
     clients.push(...opened);
-    for (const client of opened) {
-      const times = await client.roundTrips(8);
-      assert.ok(median(times) < 150, `${client.label}: median round trip ${median(times).toFixed(0)} ms`);
-    }
+    await assertShortRoundTrips(opened);
     // proxy_read_timeout is 1.2 s here (scaled to the 500 ms heartbeat).
     await delay(3000);
     for (const client of opened) {

@@ -18,7 +18,8 @@ export interface OwnerStore {
   /** Signs records when the brokers share a secret. */
   readonly signer: Signer | null;
   readonly drops: DropLog;
-  command(args: string[]): Promise<unknown>;
+  /** One command that touches `key` alone (a cluster routes it by `key`). */
+  command(key: string, args: readonly string[]): Promise<unknown>;
 }
 
 /** Sets the key to us unless it is set; returns the owner it had (nil when we took it). */
@@ -59,7 +60,7 @@ export class OwnerRecords {
     const { id, ownerTtl } = this.store;
     const found = this.read(
       key,
-      await this.store.command(['EVAL', CLAIM, '1', key, this.value(key, id), String(ownerTtl)]),
+      await this.store.command(key, ['EVAL', CLAIM, '1', key, this.value(key, id), String(ownerTtl)]),
     );
     if (found.kind === 'none') return id;
     if (found.kind === 'node') return found.node;
@@ -75,20 +76,28 @@ export class OwnerRecords {
   async holder(key: string): Promise<string | null> {
     const cached = this.cached(key);
     if (cached !== null) return cached;
-    const found = this.read(key, await this.store.command(['GET', key]));
+    const found = this.read(key, await this.store.command(key, ['GET', key]));
     return found.kind === 'node' ? found.node : null;
   }
 
   /** Deletes the key while it names this process. */
   async release(key: string): Promise<void> {
-    await this.store.command(['EVAL', RELEASE, '1', key, this.value(key, this.store.id)]);
+    await this.store.command(key, ['EVAL', RELEASE, '1', key, this.value(key, this.store.id)]);
   }
 
   /** Replaces the record `previous` (as stored) with ours; resolves with the holder now. */
   private async replace(key: string, previous: string): Promise<string | null> {
     const { id, ownerTtl } = this.store;
     const mine = this.value(key, id);
-    const reply = await this.store.command(['EVAL', TAKE_OVER, '1', key, previous, mine, String(ownerTtl)]);
+    const reply = await this.store.command(key, [
+      'EVAL',
+      TAKE_OVER,
+      '1',
+      key,
+      previous,
+      mine,
+      String(ownerTtl),
+    ]);
     if (reply === mine) return id;
     const found = this.read(key, reply);
     return found.kind === 'node' ? found.node : null;
@@ -127,7 +136,7 @@ export class OwnerRecords {
 
   /** Renews the key's TTL. */
   async renew(key: string): Promise<void> {
-    await this.store.command(['PEXPIRE', key, String(this.store.ownerTtl)]);
+    await this.store.command(key, ['PEXPIRE', key, String(this.store.ownerTtl)]);
   }
 
   /** The holder looked up lately, if any. */

@@ -1,0 +1,190 @@
+/**
+ * The performance goals the project holds itself to, judged in every run that measures them:
+ * the first table of `latest.md` (and of docs/performance.md, copied from a full run).
+ * Each goal is a ratio of one target's headline figure to a reference's, paired per
+ * repetition; where a floor (bare ws, bare `http`, an empty Express app) is itself above the
+ * goal against the same reference, no server built on it can meet the goal, and the table
+ * says so.
+ */
+import type { ScenarioSpec, TargetName } from './scenarios';
+import { fmtRatio, pairedRatios, type Spread } from './stats';
+
+export interface Goal {
+  /** What is asked, in words. */
+  text: string;
+  scenario: string;
+  target: TargetName;
+  reference: TargetName;
+  /** At most this ratio. */
+  limit: number;
+  /** The least any server of this kind costs, compared with the same reference. */
+  floor?: TargetName;
+}
+
+const fanOut = (size: number): Goal[] => [
+  {
+    text: `fan-out to ${size.toLocaleString('en-US')} websockets: \`publish()\` at most 0.5x bare ws's \`ws.send()\` loop`,
+    scenario: `ws-fanout-${size}`,
+    target: 'ours-http-publish',
+    reference: 'bare-ws',
+    limit: 0.5,
+    floor: 'ws-write-floor',
+  },
+  {
+    text: `fan-out to ${size.toLocaleString('en-US')} websockets: a \`conn.write()\` loop at most 1.0x bare ws's loop`,
+    scenario: `ws-fanout-${size}`,
+    target: 'ours-http',
+    reference: 'bare-ws',
+    limit: 1.0,
+    floor: 'ws-write-floor',
+  },
+];
+
+export const GOALS: readonly Goal[] = [
+  {
+    text: 'websocket ping-pong, 32 B, 100 sessions: at most 1.10x bare ws',
+    scenario: 'ws-pingpong',
+    target: 'ours-http',
+    reference: 'bare-ws',
+    limit: 1.1,
+  },
+  {
+    text: 'websocket, 10 in flight, 100 sessions: at most 1.00x bare ws',
+    scenario: 'ws-pipelined',
+    target: 'ours-http',
+    reference: 'bare-ws',
+    limit: 1.0,
+  },
+  {
+    text: 'websocket open + close: at most 1.15x bare ws',
+    scenario: 'ws-open-close',
+    target: 'ours-http',
+    reference: 'bare-ws',
+    limit: 1.15,
+  },
+  {
+    text: 'websocket 64 KiB ping-pong, 10 sessions: at most 1.5x bare ws',
+    scenario: 'ws-64k',
+    target: 'ours-http',
+    reference: 'bare-ws',
+    limit: 1.5,
+  },
+  {
+    text: 'xhr-streaming ping-pong, 32 B, 50 sessions: at most 0.6x sockjs-node',
+    scenario: 'xhr-streaming',
+    target: 'ours-http',
+    reference: 'sockjs-node',
+    limit: 0.6,
+    floor: 'bare-http',
+  },
+  {
+    text: 'xhr-polling round trip, 50 sessions: at most 0.7x sockjs-node',
+    scenario: 'xhr-polling',
+    target: 'ours-http',
+    reference: 'sockjs-node',
+    limit: 0.7,
+    floor: 'bare-http',
+  },
+  {
+    text: 'idle websocket session, RSS: at most 1.3x bare ws',
+    scenario: 'ws-idle-memory',
+    target: 'ours-http',
+    reference: 'bare-ws',
+    limit: 1.3,
+  },
+  {
+    text: 'idle xhr-streaming session, RSS: at most 0.5x sockjs-node',
+    scenario: 'xhr-streaming-idle-memory',
+    target: 'ours-http',
+    reference: 'sockjs-node',
+    limit: 0.5,
+    floor: 'bare-http',
+  },
+  {
+    text: 'Express + `fastPath`, xhr-streaming: at most 0.6x sockjs-node',
+    scenario: 'xhr-streaming',
+    target: 'ours-express-fastpath',
+    reference: 'sockjs-node',
+    limit: 0.6,
+    floor: 'bare-http',
+  },
+  {
+    text: 'Express + `fastPath`, xhr-polling: at most 0.7x sockjs-node',
+    scenario: 'xhr-polling',
+    target: 'ours-express-fastpath',
+    reference: 'sockjs-node',
+    limit: 0.7,
+    floor: 'bare-http',
+  },
+  {
+    text: 'Express, default path, xhr-streaming: at most 1.10x an empty Express app',
+    scenario: 'xhr-streaming',
+    target: 'ours-express',
+    reference: 'express-baseline',
+    limit: 1.1,
+  },
+  {
+    text: 'Express, default path, xhr-polling: at most 1.10x an empty Express app',
+    scenario: 'xhr-polling',
+    target: 'ours-express',
+    reference: 'express-baseline',
+    limit: 1.1,
+  },
+  {
+    text: 'idle websockets with heartbeats: at most 0.5x sockjs-node CPU',
+    scenario: 'ws-idle-heartbeat',
+    target: 'ours-http',
+    reference: 'sockjs-node',
+    limit: 0.5,
+    floor: 'bare-ws',
+  },
+  ...fanOut(1000),
+  ...fanOut(5000),
+  ...fanOut(15_000),
+];
+
+/** A scenario's headline figure for one target, per repetition (null where it did not run). */
+export type SeriesOf = (scenario: string, target: TargetName) => (number | null)[];
+
+function verdict(ratio: Spread, floor: Spread | null, limit: number): string {
+  if (ratio.n === 0) return '–';
+  if (ratio.median <= limit) return 'met';
+  if (floor !== null && floor.n > 0 && floor.median > limit)
+    return '**not met**: the floor alone is above the goal';
+  return '**not met**';
+}
+
+/** The goals table for the scenarios of a run, or nothing when it measured none of them. */
+export function goalsSection(specs: readonly ScenarioSpec[], seriesOf: SeriesOf): string[] {
+  const run = new Set(specs.map((spec) => spec.id));
+  const rows: string[][] = [];
+  for (const goal of GOALS) {
+    if (!run.has(goal.scenario)) continue;
+    const reference = seriesOf(goal.scenario, goal.reference);
+    const ratio = pairedRatios(seriesOf(goal.scenario, goal.target), reference);
+    if (ratio.n === 0) continue;
+    const floor =
+      goal.floor === undefined ? null : pairedRatios(seriesOf(goal.scenario, goal.floor), reference);
+    rows.push([
+      goal.text,
+      `\`${goal.target}\``,
+      fmtRatio(ratio),
+      floor === null || floor.n === 0 ? '' : `\`${goal.floor}\` ${fmtRatio(floor)}`,
+      verdict(ratio, floor, goal.limit),
+    ]);
+  }
+  if (rows.length === 0) return [];
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [
+    '## Goals',
+    '',
+    "Each target's headline figure divided by the reference's named in the goal, paired per " +
+      'repetition: median (min–max). The floor column divides the least a server of the kind ' +
+      'costs by the same reference: where it is above the goal, no server built on it meets it.',
+    '',
+    line(['goal', 'target', 'measured', 'floor, same ratio', 'verdict']),
+    line(['---', '---', '---', '---', '---']),
+    ...rows.map(line),
+    '',
+  ];
+}

@@ -1,0 +1,45 @@
+/** What a flush list flushes: a session with messages queued in this tick. */
+export interface Flushable {
+  flush(): void;
+}
+
+function runOnTick(list: FlushList): void {
+  list.run();
+}
+
+/**
+ * The sessions of a service that have messages queued in this tick, flushed together in one
+ * `process.nextTick` callback, in the order they were queued: what a tick of its own per
+ * session did, without a tick object per session (a broadcast to thousands of sessions
+ * queued thousands of them).
+ */
+export class FlushList {
+  private readonly waiting: Flushable[] = [];
+  private scheduled = false;
+
+  add(session: Flushable): void {
+    this.waiting.push(session);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    process.nextTick(runOnTick, this);
+  }
+
+  run(): void {
+    const waiting = this.waiting;
+    let done = 0;
+    try {
+      // A flush may queue more (an application listener writing): those are flushed here too.
+      while (done < waiting.length) waiting[done++].flush();
+    } finally {
+      if (done < waiting.length) {
+        // A flush threw (an application listener, on `drain`): the error goes on up as it
+        // would from its own tick, and the sessions after it get a tick of their own.
+        waiting.splice(0, done);
+        process.nextTick(runOnTick, this);
+      } else {
+        waiting.length = 0;
+        this.scheduled = false;
+      }
+    }
+  }
+}
