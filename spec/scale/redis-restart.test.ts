@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { createBroker } from '../../lib/redis';
 import { ScratchDir, startRedis, type RedisProcess } from '../../scripts/cluster/processes';
 import { requireBinary } from '../helpers/cluster';
 import { POST } from '../helpers/http';
@@ -292,6 +294,38 @@ describe('sockjs-express/redis when Redis restarts', { skip: redisServer.skip },
         await stopSide(side);
       }
     });
+  });
+
+  it('works the same with an ioredis client', async () => {
+    const io = new Redis(redis.url, { lazyConnect: true });
+    io.on('error', () => undefined); // ioredis reconnects by itself
+    await io.connect();
+    const broker = await createBroker({ redis: io, channel: 'ioredis' });
+    const listener = await startSide(redis.url, { channel: 'ioredis' }, { forward: false, quiet: true });
+    const client = new ClientHarness(listener.echoUrl, { transports: 'websocket' });
+    try {
+      await client.open();
+      assert.equal(await broker.publish('before'), 2);
+      assert.equal(await client.nextMessage(), 'before');
+
+      await redis.child.kill();
+      await until(() => io.status !== 'ready' && !broker.ready, GONE_MS, 'ioredis to see that Redis is gone');
+      assertOffline(await settled(broker.publish('down'), SETTLE_MS), 'publish');
+
+      await restartRedis();
+      await until(() => broker.ready && listener.broker.ready, BACK_MS, 'the brokers to be back');
+      await until(() => io.status === 'ready', BACK_MS, 'ioredis to be back');
+      // ioredis says ready before its subscriptions are back: wait for them.
+      for (let i = 0; i < 100 && (await subscribers(listener, 'ioredis:all')) < 2; i++) await delay(20);
+      assert.equal(await broker.publish('after'), 2);
+      assert.equal(await client.nextMessage(), 'after', 'the message published while down is lost');
+      assert.equal(client.closeEvents, 0);
+    } finally {
+      await client.close();
+      await broker.close();
+      await stopSide(listener);
+      io.disconnect();
+    }
   });
 
   describe('with forwarding, behind a round-robin balancer', () => {
