@@ -6,7 +6,7 @@ import { fanOut } from '../broker/fan-out';
 import type { BrokerOptions as SharedBrokerOptions } from '../broker/in-process';
 import { SERVICE, type SockjsRouter } from '../middleware';
 import type { SockjsService } from '../service';
-import type { RedisLink, SubscriberLink } from './client';
+import { notConnected, type RedisLink, type SubscriberLink } from './client';
 import { linkTo, type RedisClient } from './clients';
 import { channelNames, type ChannelNames } from './channels';
 import { Subscriptions } from './subscriptions';
@@ -64,6 +64,14 @@ export type { ConnectionSource };
 export interface Broker extends SharedBroker {
   /** This process's id among the brokers (also its Redis channel's suffix). */
   readonly id: string;
+  /**
+   * Whether both Redis connections of the broker are up: the client it publishes with, and
+   * its subscriber connection with every subscription in place. While the client is down,
+   * `publish()` and `publishTo()` reject at once (error code `ERR_SOCKJS_REDIS_OFFLINE`);
+   * while the subscriber is, messages from any process miss this process's connections.
+   * False once the broker is closed.
+   */
+  readonly ready: boolean;
   /**
    * Serves the requests of `service` whose session another process holds, by forwarding
    * them through Redis, so that a balancer without sticky sessions (round robin) works.
@@ -209,6 +217,12 @@ class RedisBroker implements Broker, ForwardHost {
       subscriber,
       (message, channel) => this.received(message, channel),
       (error) => this.drops.drop('faulted', describe(error)),
+      (channel, error) => {
+        this.log(
+          'debug',
+          `sockjs-express/redis: subscription to ${channel} failed again: ${describe(error)}`,
+        );
+      },
     );
   }
 
@@ -236,11 +250,23 @@ class RedisBroker implements Broker, ForwardHost {
     return this.publishOn(this.names.group(checkGroup(group)), checkMessage(message));
   }
 
+  get ready(): boolean {
+    return this.closing === null && this.redis.ready && this.subscriber.ready && this.subscriptions.settled;
+  }
+
+  /**
+   * Runs a command, or rejects at once while the client is not connected: the client would
+   * queue it until Redis is back, and a message published then would arrive late, after
+   * newer ones, or never settle when Redis stays away (docs/scale-out.md, "When Redis
+   * restarts").
+   */
   command(key: string, args: readonly string[]): Promise<unknown> {
+    if (!this.redis.ready) return Promise.reject(notConnected());
     return this.redis.command(key, args);
   }
 
   send(channel: string, message: string): Promise<number> {
+    if (!this.redis.ready) return Promise.reject(notConnected());
     return this.redis.publish(channel, this.envelopes.seal(channel, message));
   }
 
@@ -341,6 +367,7 @@ class RedisBroker implements Broker, ForwardHost {
       await this.forwarder.close();
     }
     this.audience.clear();
+    this.subscriptions.close();
     try {
       await this.subscriber.close();
     } catch (error) {

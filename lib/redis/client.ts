@@ -18,6 +18,11 @@ export interface SubscriberLink {
   unsubscribe(channel: string, listener: ChannelListener): Promise<unknown>;
   /** Closes the subscriber connection(s); the application's client stays open. */
   close(): Promise<void>;
+  /**
+   * Whether the connection is up, its subscriptions restored after a reconnect (as far as
+   * the client tells: node-redis's `isReady`, ioredis's `status`).
+   */
+  readonly ready: boolean;
 }
 
 /** What the broker needs of Redis. */
@@ -35,6 +40,19 @@ export interface RedisLink {
   publish(channel: string, message: string): Promise<number>;
   /** Opens and connects the broker's subscriber; `fault` hears its connection errors. */
   openSubscriber(fault: (error: Error) => void): Promise<SubscriberLink>;
+  /**
+   * Whether the application's client is connected. While it is not, the broker sends
+   * nothing and rejects at once, rather than let the client queue a command until Redis is
+   * back (docs/scale-out.md, "When Redis restarts").
+   */
+  readonly ready: boolean;
+}
+
+/** The error of a command the broker did not send because its client was not connected. */
+export function notConnected(): Error {
+  return Object.assign(new Error('sockjs-express/redis: Redis is not connected; nothing was sent'), {
+    code: 'ERR_SOCKJS_REDIS_OFFLINE',
+  });
 }
 
 /** A reply that should be a count (PUBLISH's), as a number. */

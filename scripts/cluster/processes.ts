@@ -184,6 +184,10 @@ export interface RedisProcess {
   readonly url: string;
 }
 
+/**
+ * Starts redis-server on a free loopback port, or on `port` (to restart one that was
+ * stopped: with nothing saved, it comes back empty), with `extraArgs` after the others.
+ */
 export async function startRedis(
   binary: string,
   dir: ScratchDir,

@@ -8,21 +8,34 @@ import express from 'express';
 import { createClient } from 'redis';
 import { attachUpgrade, sockjsMiddleware, type Connection } from '../../lib';
 import { createBroker, type Broker, type BrokerOptions } from '../../lib/redis';
-import type { LogSeverity } from '../../lib/options';
+import type { LogSeverity, SockjsOptions } from '../../lib/options';
 import { POST } from './http';
 import { listen, until, type TestServer } from './server';
 import { ClientHarness } from './sockjs-client';
 
-function newClient(url: string) {
-  return createClient({ url });
+function newClient(url: string, offlineQueue = true) {
+  return createClient({ url, disableOfflineQueue: !offlineQueue });
 }
 
 export type RedisConnection = ReturnType<typeof newClient>;
 
+/** How a spec's Redis client is made. */
+export interface ClientSettings {
+  /** node-redis's offline queue (its default: on). */
+  offlineQueue?: boolean;
+  /** Errors are not printed (a spec that stops Redis expects them). */
+  quiet?: boolean;
+}
+
 /** A Redis client for a spec; errors are printed, as node-redis reconnects by itself. */
-export async function connectRedis(url: string): Promise<RedisConnection> {
-  const client = newClient(url);
-  client.on('error', (error: Error) => console.error(`redis client: ${error.message}`));
+export async function connectRedis(
+  url: string,
+  { offlineQueue = true, quiet = false }: ClientSettings = {},
+): Promise<RedisConnection> {
+  const client = newClient(url, offlineQueue);
+  client.on('error', (error: Error) => {
+    if (!quiet) console.error(`redis client: ${error.message}`);
+  });
   await client.connect();
   return client;
 }
@@ -47,11 +60,20 @@ export interface Side {
   readonly closed: Connection[];
 }
 
+/** How a side is made, beyond its broker's options. */
+export interface SideSettings extends ClientSettings {
+  /** Its service forwards (the default) or is only tracked (sticky balancing). */
+  forward?: boolean;
+  /** More options of its service. */
+  service?: SockjsOptions;
+}
+
 export async function startSide(
   redisUrl: string,
   options: Omit<BrokerOptions, 'redis' | 'log'>,
+  { forward = true, service: serviceOptions = {}, ...client }: SideSettings = {},
 ): Promise<Side> {
-  const redis = await connectRedis(redisUrl);
+  const redis = await connectRedis(redisUrl, client);
   const logged: Side['logged'] = [];
   const broker = await createBroker({
     ...options,
@@ -59,7 +81,11 @@ export async function startSide(
     log: (severity, message) => logged.push({ severity, message }),
   });
   // A long response limit: the relayed stream stays one response for the whole spec.
-  const service = sockjsMiddleware({ responseLimit: 64 * 1024 * 1024, log: () => undefined });
+  const service = sockjsMiddleware({
+    responseLimit: 64 * 1024 * 1024,
+    log: () => undefined,
+    ...serviceOptions,
+  });
   const connections: Connection[] = [];
   const closed: Connection[] = [];
   service.on('connection', (conn) => {
@@ -72,7 +98,7 @@ export async function startSide(
     void broker.join(conn, ROOM);
   });
   broker.attach(service);
-  broker.forward(service);
+  if (forward) broker.forward(service);
   const app = express();
   app.use('/echo', service);
   const server = await listen(app);

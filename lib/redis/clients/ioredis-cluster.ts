@@ -30,6 +30,9 @@ export function linkIoredisCluster(cluster: IoredisCluster): RedisLink {
   return {
     kind: 'ioredis Cluster',
     sharded: true,
+    get ready() {
+      return cluster.status === 'ready';
+    },
     command: (_key, args) => cluster.call(args[0], ...args.slice(1)),
     publish: async (channel, message) => count(await cluster.call('SPUBLISH', channel, message)),
     async openSubscriber(fault) {

@@ -78,6 +78,9 @@ export function dispatching(
       listeners.delete(channel);
     },
     close: () => closeIoredis(connection),
+    get ready() {
+      return connection.status === 'ready';
+    },
   };
 }
 
@@ -86,6 +89,9 @@ export function linkIoredis(client: IoredisClient): RedisLink {
   return {
     kind: 'ioredis',
     sharded: false,
+    get ready() {
+      return client.status === 'ready';
+    },
     command: (_key, args) => client.call(args[0], ...args.slice(1)),
     publish: async (channel, message) => count(await client.call('PUBLISH', channel, message)),
     async openSubscriber(fault) {

@@ -8,6 +8,8 @@ export interface NodeRedisClusterSubscriber extends NodeRedisClosable {
   sSubscribe(channel: string, listener: ChannelListener): Promise<unknown>;
   sUnsubscribe(channel: string, listener: ChannelListener): Promise<unknown>;
   on(event: 'error' | 'sharded-channel-moved-error', listener: (error: Error) => void): unknown;
+  /** True while its connections are up. */
+  readonly isReady?: boolean;
 }
 
 /**
@@ -23,6 +25,8 @@ export interface NodeRedisCluster {
   duplicate(): NodeRedisClusterSubscriber;
   /** Only a cluster client has it: how this kind is told from a one-server client. */
   getSlotRandomNode(slot: number): unknown;
+  /** True while its connections are up; a client without it counts as connected. */
+  readonly isReady?: boolean;
 }
 
 /**
@@ -35,6 +39,9 @@ export function linkNodeRedisCluster(cluster: NodeRedisCluster): RedisLink {
   return {
     kind: 'node-redis cluster',
     sharded: true,
+    get ready() {
+      return cluster.isReady !== false;
+    },
     command: (key, args) => cluster.sendCommand(key, false, [...args]),
     publish: async (channel, message) =>
       count(await cluster.sendCommand(channel, false, ['SPUBLISH', channel, message])),
@@ -47,6 +54,9 @@ export function linkNodeRedisCluster(cluster: NodeRedisCluster): RedisLink {
         subscribe: (channel, listener) => subscriber.sSubscribe(channel, listener),
         unsubscribe: (channel, listener) => subscriber.sUnsubscribe(channel, listener),
         close: () => closeNodeRedis(subscriber),
+        get ready() {
+          return subscriber.isReady !== false;
+        },
       };
     },
   };

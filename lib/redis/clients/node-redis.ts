@@ -20,6 +20,8 @@ export interface RedisSubscriber extends NodeRedisClosable {
   subscribe(channel: string, listener: ChannelListener): Promise<unknown>;
   unsubscribe(channel: string, listener: ChannelListener): Promise<unknown>;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** True while connected, once its subscriptions are in place again after a reconnect. */
+  readonly isReady?: boolean;
 }
 
 /**
@@ -29,6 +31,8 @@ export interface RedisSubscriber extends NodeRedisClosable {
 export interface NodeRedisClient {
   sendCommand(args: string[]): Promise<unknown>;
   duplicate(): RedisSubscriber;
+  /** True while connected (node-redis 4 and later); a client without it counts as connected. */
+  readonly isReady?: boolean;
 }
 
 /** Closes a node-redis connection with whichever method its version has. */
@@ -43,6 +47,9 @@ export function linkNodeRedis(client: NodeRedisClient): RedisLink {
   return {
     kind: 'node-redis',
     sharded: false,
+    get ready() {
+      return client.isReady !== false;
+    },
     command: (_key, args) => client.sendCommand([...args]),
     publish: async (channel, message) => count(await client.sendCommand(['PUBLISH', channel, message])),
     async openSubscriber(fault) {
@@ -54,6 +61,9 @@ export function linkNodeRedis(client: NodeRedisClient): RedisLink {
         subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
         unsubscribe: (channel, listener) => subscriber.unsubscribe(channel, listener),
         close: () => closeNodeRedis(subscriber),
+        get ready() {
+          return subscriber.isReady !== false;
+        },
       };
     },
   };

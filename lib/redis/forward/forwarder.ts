@@ -18,6 +18,8 @@ export interface ForwardHost extends OwnerStore {
   sessionKey(prefix: string, sessionId: string): string;
   /** PUBLISH; resolves with the number of subscribers (processes) that got it. */
   send(channel: string, message: string): Promise<number>;
+  /** Whether Redis is reachable (the broker's `ready`). */
+  readonly ready: boolean;
 }
 
 /** How often holders of relayed requests are checked, and silent relays looked for. */
@@ -359,7 +361,7 @@ export class Forwarder implements RelayHost, RemoteLink {
   /**
    * Once a second: holders of relayed requests are pinged (a dead one has no subscriber,
    * and its relays are interrupted), relays silent for two heartbeats are interrupted, and
-   * the records of held sessions are renewed every third of their TTL.
+   * the records of held sessions are renewed every third of their TTL (while Redis is there).
    */
   private tick(): void {
     const now = Date.now();
@@ -382,7 +384,10 @@ export class Forwarder implements RelayHost, RemoteLink {
     for (const [node, relays] of byHolder) {
       void this.toNode(node, { type: 'ping', from: this.host.id }).then((reached) => {
         if (reached !== 0) return;
-        this.host.log('info', `sockjs-express/redis: process ${node} is gone`);
+        this.host.log(
+          'info',
+          `sockjs-express/redis: no process got the ping to ${node}: it is gone, or Redis is`,
+        );
         for (const relay of relays) {
           if (this.relays.get(relay.id) !== relay) continue;
           this.relays.delete(relay.id);
@@ -393,7 +398,9 @@ export class Forwarder implements RelayHost, RemoteLink {
       });
     }
     this.records.prune(null);
-    if (now - this.lastRefresh >= this.host.ownerTtl / 3) {
+    // Not while Redis is away: each renewal would fail and log. The first tick after it is
+    // back renews them.
+    if (now - this.lastRefresh >= this.host.ownerTtl / 3 && this.host.ready) {
       this.lastRefresh = now;
       for (const key of this.owned.keys()) {
         this.records.renew(key).catch((error: unknown) => {
