@@ -206,6 +206,26 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
       ),
     ]);
     out.push(table(['target', 'RSS', 'heap', 'CPU', 'base RSS MiB', 'base CPU ms / s'], slopeRows));
+    out.push('', `### ${transport}: the slope, what one more session adds`, '');
+    out.push(
+      'The cost added per session between two steps (the difference of the totals ÷ the ' +
+        'difference of the sessions; for CPU, of the heartbeats received): fixed costs drop out, ' +
+        'which the figures per session above still carry at the small steps. From the smallest ' +
+        `step to the middle one, and from there to the largest; within ${CONSTANT_SLOPE * 100}% ` +
+        'of each other reads as constant.',
+      '',
+    );
+    out.push(
+      table(
+        ['target', 'RSS', 'heap', 'CPU'],
+        targets.map((target) => [
+          target,
+          ...(['rss', 'heap', 'cpu'] as const).map((key) =>
+            marginalText(records, info, transport, target, key),
+          ),
+        ]),
+      ),
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -233,6 +253,71 @@ function slopeText(
   return (
     `${f(first.value.median)} at ${fmt(first.step)} → ${f(last.value.median)} at ${fmt(last.step)} ` +
     `${FIGURES[key].unit}: ${ratio.toFixed(2)}x, ${verdict}`
+  );
+}
+
+/**
+ * What a figure per session means in total at a step: bytes over the base for memory, CPU
+ * per second over the base (scaled to the default period) for heartbeats; and what it is
+ * counted against (sessions, or heartbeats received a second).
+ */
+function totalAt(
+  r: StepRecord,
+  info: ScaleInfo,
+  key: keyof typeof FIGURES,
+): { total: number; count: number } | null {
+  if (key === 'cpu') {
+    if (r.cpuMsPerSecond === undefined || !r.heartbeatsPerSecond) return null;
+    const perPeriod = info.defaultPeriodMs / 1000;
+    return {
+      total: ((r.cpuMsPerSecond - (r.baseCpuMsPerSecond ?? 0)) * 1000) / perPeriod,
+      count: r.heartbeatsPerSecond,
+    };
+  }
+  const perSession = FIGURES[key].value(r, info);
+  return perSession === undefined ? null : { total: perSession * r.sessions, count: r.sessions };
+}
+
+/** The cost one more session adds, over the first interval of steps and over the last. */
+function marginalText(
+  records: readonly StepRecord[],
+  info: ScaleInfo,
+  transport: Transport,
+  target: TargetName,
+  key: keyof typeof FIGURES,
+): string {
+  const points = info.steps
+    .map((step) => {
+      const totals = records
+        .filter(
+          (r) => r.transport === transport && r.target === target && r.step === step && r.error === undefined,
+        )
+        .map((r) => totalAt(r, info, key))
+        .filter((t): t is { total: number; count: number } => t !== null);
+      if (totals.length === 0) return null;
+      return {
+        step,
+        total: spread(totals.map((t) => t.total)).median,
+        count: spread(totals.map((t) => t.count)).median,
+      };
+    })
+    .filter((p): p is { step: number; total: number; count: number } => p !== null);
+  if (points.length < 3) return '–';
+  const slope = (a: (typeof points)[number], b: (typeof points)[number]): number =>
+    (b.total - a.total) / (b.count - a.count);
+  // Two halves of the range, smallest step to the middle one and on to the largest: wide
+  // enough apart that the window-to-window spread of the CPU figure does not swamp them.
+  const n = points.length;
+  const middle = Math.floor(n / 2);
+  const first = slope(points[0], points[middle]);
+  const last = slope(points[middle], points[n - 1]);
+  const ratio = last / first;
+  const verdict = Math.abs(ratio - 1) <= CONSTANT_SLOPE ? 'constant' : ratio > 1 ? 'grows' : 'falls';
+  const f = (v: number): string => fmt(v * FIGURES[key].scale);
+  const span = (a: number, b: number): string => `${fmt(points[a].step)}→${fmt(points[b].step)}`;
+  return (
+    `${f(first)} (${span(0, middle)}) → ${f(last)} (${span(middle, n - 1)}) ${FIGURES[key].unit}: ` +
+    `${ratio.toFixed(2)}x, ${verdict}`
   );
 }
 
