@@ -197,7 +197,7 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
     );
     const slopeRows: string[][] = targets.map((target) => [
       target,
-      ...(['rss', 'heap', 'cpu'] as const).map((key) => slopeText(records, info, transport, target, key)),
+      ...(['rss', 'heap', 'cpu'] as const).map((key) => slopeText({ records, info, transport, target, key })),
       fmtSpread(spread(valuesOf(records, info, transport, target, info.steps[0], (r) => r.baseRss)), (v) =>
         fmt(v / 1024 / 1024),
       ),
@@ -221,7 +221,7 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
         targets.map((target) => [
           target,
           ...(['rss', 'heap', 'cpu'] as const).map((key) =>
-            marginalText(records, info, transport, target, key),
+            marginalText({ records, info, transport, target, key }),
           ),
         ]),
       ),
@@ -230,14 +230,17 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
   return out.join('\n') + '\n';
 }
 
+/** One figure of one target over the steps of a run. */
+interface FigureSeries {
+  records: readonly StepRecord[];
+  info: ScaleInfo;
+  transport: Transport;
+  target: TargetName;
+  key: keyof typeof FIGURES;
+}
+
 /** First and last step that completed, and whether the figure stayed within CONSTANT_SLOPE. */
-function slopeText(
-  records: readonly StepRecord[],
-  info: ScaleInfo,
-  transport: Transport,
-  target: TargetName,
-  key: keyof typeof FIGURES,
-): string {
+function slopeText({ records, info, transport, target, key }: FigureSeries): string {
   const medians = info.steps
     .map((step) => ({
       step,
@@ -279,13 +282,7 @@ function totalAt(
 }
 
 /** The cost one more session adds, over the first interval of steps and over the last. */
-function marginalText(
-  records: readonly StepRecord[],
-  info: ScaleInfo,
-  transport: Transport,
-  target: TargetName,
-  key: keyof typeof FIGURES,
-): string {
+function marginalText({ records, info, transport, target, key }: FigureSeries): string {
   const points = info.steps
     .map((step) => {
       const totals = records
