@@ -536,47 +536,11 @@ export function markdown(
               `is ${fmt(info.openFileLimit)}, and every session holds a descriptor in the server and in the load generator.`
             : ''),
       );
-    } else if (spec.kind === 'fan-out') {
-      const rows = entries(summary).map(([target, m]) => [
-        target,
-        fmtSpread(m.cpuPerUnitUs),
-        fmtSpread(m.kernelPerUnitUs),
-        fmtSpread(m.p50, ms),
-        fmtSpread(m.p99, ms),
-        fmtSpread(m.ratePerSecond),
-        fmtSpread(m.serverCpu, percent),
-        fmtSpread(m.clientCpu, percent),
-        fmtSpread(m.otherCpu, percent),
-        Number.isFinite(m.errors.max) ? String(m.errors.max) : '–',
-        ...ratioFor(target),
-      ]);
-      lines.push(
-        ...table(
-          [
-            'target',
-            'server CPU µs / delivered msg',
-            'of which kernel µs',
-            'last arrival p50 ms',
-            'last arrival p99 ms',
-            'delivered / s',
-            'server CPU',
-            'client CPU',
-            'other CPU',
-            'errors',
-            'CPU ÷ sockjs-node',
-            `CPU ÷ ${floorFor(spec) ?? 'floor'}`,
-          ],
-          rows,
-        ),
-        '',
-        `${fmt(spec.sessions)} sessions; a delivered message is one message reaching one session. ` +
-          'Latency per message: from the trigger to the last session having it (each message ' +
-          'sent once the previous one had reached every session). Client CPU is the load ' +
-          "generator's and its workers'. Kernel: the server's system time, mostly its `write` " +
-          'system calls, in which Linux also runs the loopback delivery to the receiving socket.',
-      );
     } else {
-      const unit = spec.kind === 'open-close' ? 'session' : 'msg';
+      // Echo, open + close and fan-out: the same columns, named for what a unit is.
+      const fanOut = spec.kind === 'fan-out';
+      const unit = fanOut ? 'delivered msg' : spec.kind === 'open-close' ? 'session' : 'msg';
+      const latency = fanOut ? 'last arrival ' : spec.kind === 'open-close' ? 'open ' : '';
       const rows = entries(summary).map(([target, m]) => [
         target,
         fmtSpread(m.cpuPerUnitUs),
@@ -597,8 +561,8 @@ export function markdown(
             `server CPU µs / ${unit}`,
             'of which kernel µs',
             `${unit} / s`,
-            spec.kind === 'open-close' ? 'open p50 ms' : 'p50 ms',
-            spec.kind === 'open-close' ? 'open p99 ms' : 'p99 ms',
+            `${latency}p50 ms`,
+            `${latency}p99 ms`,
             'server CPU',
             'client CPU',
             'other CPU',
@@ -609,6 +573,16 @@ export function markdown(
           rows,
         ),
       );
+      if (fanOut) {
+        lines.push(
+          '',
+          `${fmt(spec.sessions)} sessions; a delivered message is one message reaching one session. ` +
+            'Latency per message: from the trigger to the last session having it (each message ' +
+            'sent once the previous one had reached every session). Client CPU is the load ' +
+            "generator's and its workers'. Kernel: the server's system time, mostly its `write` " +
+            'system calls, in which Linux also runs the loopback delivery to the receiving socket.',
+        );
+      }
     }
     lines.push('');
   }
