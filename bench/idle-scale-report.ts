@@ -6,6 +6,7 @@
 import type { TargetName, Transport } from './scenarios';
 import { fmt, fmtRatio, fmtSpread, pairedRatios, spread } from './stats';
 import { PALETTE, type Chart, type Panel } from './svg-chart';
+import { tableLines } from './markdown-table';
 
 export interface ScaleInfo {
   date: string;
@@ -112,14 +113,6 @@ function transportsOf(records: readonly StepRecord[]): Transport[] {
   return [...new Set(records.map((r) => r.transport))];
 }
 
-function table(header: string[], rows: string[][]): string {
-  return [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ].join('\n');
-}
-
 export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], chartFile: string): string {
   const out: string[] = [
     '# Idle sessions as their number grows',
@@ -173,7 +166,7 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
       }
     }
     out.push(
-      table(
+      ...tableLines(
         [
           'target',
           'sessions',
@@ -205,7 +198,7 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
         spread(valuesOf(records, info, transport, target, info.steps[0], (r) => r.baseCpuMsPerSecond)),
       ),
     ]);
-    out.push(table(['target', 'RSS', 'heap', 'CPU', 'base RSS MiB', 'base CPU ms / s'], slopeRows));
+    out.push(...tableLines(['target', 'RSS', 'heap', 'CPU', 'base RSS MiB', 'base CPU ms / s'], slopeRows));
     out.push('', `### ${transport}: the slope, what one more session adds`, '');
     out.push(
       'The cost added per session between two steps (the difference of the totals ÷ the ' +
@@ -216,7 +209,7 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
       '',
     );
     out.push(
-      table(
+      ...tableLines(
         ['target', 'RSS', 'heap', 'CPU'],
         targets.map((target) => [
           target,

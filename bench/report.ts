@@ -12,7 +12,8 @@ import {
   type ScenarioSpec,
   type TargetName,
 } from './scenarios';
-import { goalsSection } from './goals';
+import { FANOUT_LIMITS, goalsSection } from './goals';
+import { tableLines } from './markdown-table';
 import { fmt, fmtRatio, fmtSpread, median, pairedRatios, spread, type Spread } from './stats';
 
 /** One measurement: one target, one scenario, one repetition, each in fresh processes. */
@@ -240,14 +241,6 @@ function entries(summary: ScenarioSummary): [RunTarget, Record<string, Spread>][
   return Object.entries(summary.targets) as [RunTarget, Record<string, Spread>][];
 }
 
-function row(cells: readonly string[]): string {
-  return `| ${cells.join(' | ')} |`;
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  return [row(header), row(header.map(() => '---')), ...rows.map(row)];
-}
-
 /** Warm-up and measured window per run; scenarios with a window of their own say theirs. */
 /** `3 repetition(s)`, and the scenarios that ran another number. */
 function repetitions(info: RunInfo, specs: readonly ScenarioSpec[]): string {
@@ -323,7 +316,7 @@ function beforeAfter(
       '(lower is better); after ÷ before is paired per repetition: median (min–max). ' +
       `Flagged where that median is above ${REGRESSION_RATIO.toFixed(2)}x (more than ${limit} worse).`,
     '',
-    ...table(['scenario', 'target', 'figure', 'before', 'after', 'after ÷ before', 'regression'], rows),
+    ...tableLines(['scenario', 'target', 'figure', 'before', 'after', 'after ÷ before', 'regression'], rows),
     '',
     worse.length === 0
       ? `No figure got worse by more than ${limit} (${compared} compared).`
@@ -388,7 +381,7 @@ export function markdown(
     '',
   );
   lines.push(
-    ...table(
+    ...tableLines(
       ['scenario', 'figure', ...order],
       summaries.map((summary) => {
         const spec = specs.find((s) => s.id === summary.scenario) as ScenarioSpec;
@@ -413,7 +406,7 @@ export function markdown(
     '',
   );
   lines.push(
-    ...table(
+    ...tableLines(
       ['scenario', ...oursVsSockjs.map((t) => `${t} ÷ sockjs-node`)],
       summaries.map((summary) => [
         summary.scenario,
@@ -430,7 +423,7 @@ export function markdown(
     '',
   );
   lines.push(
-    ...table(
+    ...tableLines(
       ['scenario', 'floor', ...vsFloor.map((t) => `${t} ÷ floor`)],
       summaries.map((summary) => [
         summary.scenario,
@@ -450,7 +443,7 @@ export function markdown(
       '',
     );
     lines.push(
-      ...table(
+      ...tableLines(
         ['scenario', ...vsExpress.map((t) => `${t} ÷ express-baseline`)],
         summaries
           .filter((summary) => vsExpress.some((t) => summary.vsExpress[t] !== undefined))
@@ -484,7 +477,7 @@ export function markdown(
         ...ratioFor(target),
       ]);
       lines.push(
-        ...table(
+        ...tableLines(
           [
             'target',
             'sessions',
@@ -510,7 +503,7 @@ export function markdown(
         cell(summary.vsSockjs[target], fmtRatio),
       ]);
       lines.push(
-        ...table(
+        ...tableLines(
           [
             'target',
             'sessions',
@@ -555,7 +548,7 @@ export function markdown(
         ...ratioFor(target),
       ]);
       lines.push(
-        ...table(
+        ...tableLines(
           [
             'target',
             `server CPU µs / ${unit}`,
@@ -606,9 +599,9 @@ export function markdown(
  * both beside sockjs-node's loop.
  */
 const FANOUT_GOALS: readonly { target: TargetName; way: string; goal: number }[] = [
-  { target: 'ours-http-publish', way: '`broker.publish()`', goal: 0.5 },
-  { target: 'ours-http', way: '`conn.write()` loop', goal: 1.0 },
-  { target: 'ours-express', way: '`conn.write()` loop, Express', goal: 1.0 },
+  { target: 'ours-http-publish', way: '`broker.publish()`', goal: FANOUT_LIMITS.publish },
+  { target: 'ours-http', way: '`conn.write()` loop', goal: FANOUT_LIMITS.loop },
+  { target: 'ours-express', way: '`conn.write()` loop, Express', goal: FANOUT_LIMITS.loop },
 ];
 
 function fanOutGoals(specs: readonly ScenarioSpec[], summaries: readonly ScenarioSummary[]): string[] {
@@ -643,7 +636,7 @@ function fanOutGoals(specs: readonly ScenarioSpec[], summaries: readonly Scenari
       'by `ws-write-floor`, which writes one ready-made frame to each socket and does nothing ' +
       'else: what no server can go below, and how far under bare ws that is.',
     '',
-    ...table(['scenario', 'target', '÷ bare-ws', 'goal', '÷ sockjs-node', '÷ ws-write-floor'], rows),
+    ...tableLines(['scenario', 'target', '÷ bare-ws', 'goal', '÷ sockjs-node', '÷ ws-write-floor'], rows),
     '',
   ];
 }
