@@ -216,8 +216,9 @@ const RELEASE_ROUTING = !off.has('release-routing');
 
 /**
  * Express keeps the `next` of the last router a request passed in `req.next`: closures of
- * every router on the way, alive as long as a streaming response. Dropped once routing is
- * over for a request a service answers.
+ * every router on the way, alive as long as a streaming response. Dropped once a service
+ * holds a request's response or socket (receiving transports and websockets); requests it
+ * answers at once are left alone, since each write to a request under Express is a slow one.
  */
 export function releaseRouting(req: IncomingMessage): void {
   const routed = req as { next?: unknown };

@@ -5,7 +5,7 @@ import { normalizeOptions, type SockjsOptions } from './options';
 import type { SockjsService, ServiceStats } from './service';
 import { FrontDoor } from './front-door';
 import { FastPathSessions } from './fast-path';
-import { directRouter, releaseRouting } from './internals';
+import { directRouter } from './internals';
 import { mountPath, pathBelow } from './http/mount';
 import type { Connection } from './session/connection';
 import { attachUpgrade, type AttachUpgradeOptions } from './upgrade';
@@ -74,7 +74,7 @@ export function sockjsMiddleware(options?: SockjsOptions): SockjsRouter {
     // Under its own prefix every path is the service's; mounted at the root, it lets the
     // rest of the app answer what is not SockJS.
     const path = pathBelow(req, prefix);
-    if (door.serve(req, res, path, prefix, prefix === '' ? next : undefined)) releaseRouting(req);
+    door.serve(req, res, path, prefix, prefix === '' ? next : undefined);
   };
   const inner = Router();
   inner.use(handler);

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { SockjsService } from './service';
 import { sendMethodNotAllowed, sendPreflight, sendText } from './http/respond';
 import { OriginGate } from './http/origin';
-import { expressProxyTrust, type ProxyTrust } from './internals';
+import { expressProxyTrust, releaseRouting, type ProxyTrust } from './internals';
 import { hasUnframedBody } from './http/transfer-encoding';
 import { upgradeContext } from './upgrade';
 import { greeting, iframe, iframeResource, info, notAnUpgrade, type IframeResource } from './static-routes';
@@ -88,6 +88,8 @@ export class RouteTable {
     const websocket = websocketKind(pathname);
     if (websocket !== null) {
       if (!service.options.transports.has('websocket')) return false;
+      // A websocket lives on long after routing: what the app's routing keeps of it goes now.
+      releaseRouting(req);
       // Each websocket is its own session: the id in a framed URL names nothing.
       if (method !== 'GET') sendMethodNotAllowed(res, 'GET');
       else if (!service.websockets.upgrade(req, res, websocket === 'raw', prefix) && notAnUpgrade(req, res))

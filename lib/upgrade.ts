@@ -21,7 +21,6 @@ export interface UpgradeContext {
   answerOverHttp(): void;
 }
 
-const UPGRADE = Symbol('sockjs.upgrade');
 const ATTACHED = Symbol('sockjs.attachUpgrade');
 
 /** Upgrades an application never answers are dropped after this long, unless told otherwise. */
@@ -38,11 +37,16 @@ export interface AttachUpgradeOptions {
   upgradeTimeout?: number;
 }
 
-type UpgradeRequest = IncomingMessage & { [UPGRADE]?: UpgradeContext };
+/**
+ * Upgrade requests in flight, by request. Kept apart rather than on the request: every
+ * HTTP request asks, and under Express a property missing from a request is looked up
+ * the slow way each time (every request has a hidden class of its own).
+ */
+const UPGRADES = new WeakMap<IncomingMessage, UpgradeContext>();
 
 /** The upgrade context when `req` came through attachUpgrade(); else undefined. */
 export function upgradeContext(req: IncomingMessage): UpgradeContext | undefined {
-  return (req as UpgradeRequest)[UPGRADE];
+  return UPGRADES.get(req);
 }
 
 function ignoreSocketError(): void {
@@ -159,7 +163,7 @@ export function runUpgrade(
       decide();
     },
   };
-  (req as UpgradeRequest)[UPGRADE] = context;
+  UPGRADES.set(req, context);
 
   // The response is not tied to the socket until we know who owns the socket: its output
   // waits in the response until giveSocket().

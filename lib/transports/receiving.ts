@@ -6,6 +6,7 @@ import { sendRefusal, sendText } from '../http/respond';
 import { NO_CACHE, cors } from '../http/headers';
 import { responseLocals } from '../http/locals';
 import type { Session } from '../session/session';
+import { releaseRouting } from '../internals';
 
 /**
  * Serves a receiving HTTP request (polling or streaming, `format` says which): attaches
@@ -22,6 +23,8 @@ export function receive(request: SessionRequest, context: TransportContext, form
   // A receiving request's body means nothing; unread, it would stop the socket being read,
   // and a client that goes away would not be noticed.
   request.req.resume();
+  // The response may be held for minutes: what the app's routing keeps of it goes now.
+  releaseRouting(request.req);
   const sessions = context.sessions;
   const session = sessions.here(request.sessionId);
   if (session !== undefined) {

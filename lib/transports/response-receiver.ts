@@ -9,15 +9,6 @@ import type { ConnectionProtocol, Receiver, ReceiverOwner } from './receiver';
 /** TCP keep-alive probes on long-held requests find peers that vanished without a FIN. */
 const TCP_KEEPALIVE_MS = 5000;
 
-const RECEIVER = Symbol('sockjs.responseReceiver');
-type ReceivingResponse = ServerResponse & { [RECEIVER]?: ResponseReceiver };
-
-// One listener function for every response, no closures per request: `this` is the
-// response, which points at its receiver. Node emits 'close' once the response has ended
-// or its connection was cut, whichever comes first.
-function onResponseClose(this: ReceivingResponse): void {
-  this[RECEIVER]?.responseClosed();
-}
 function cutEarlier(receiver: ResponseReceiver): void {
   receiver.reportLost();
 }
@@ -72,15 +63,20 @@ export class ResponseReceiver implements Receiver {
     this.budget = limit;
     this.socket = req.socket;
     if (this.socket && limit > 1) this.socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
-    if (res.destroyed || this.socket === null || this.socket.destroyed) {
+    // The socket alone says whether the request was cut: destroying a response destroys
+    // its socket, and under Express each property read of the response is a slow lookup.
+    if (this.socket === null || this.socket.destroyed) {
       // Cut while the request waited (middleware, a relay's round trip): its 'close' has
       // come and gone. Nothing is written to it (a poll would count its frame as delivered),
       // and its session hears of the loss once it has attached it.
       this.ended = true;
       process.nextTick(cutEarlier, this);
     } else {
-      (res as ReceivingResponse)[RECEIVER] = this;
-      res.on('close', onResponseClose);
+      // A closure, not a shared listener finding its receiver through a property of `res`:
+      // under Express every response has a hidden class of its own (its prototype is set per
+      // request), and adding a property copies it. Node emits 'close' once the response has
+      // ended or its connection was cut, whichever comes first.
+      res.on('close', () => this.responseClosed());
     }
   }
 
