@@ -1,0 +1,234 @@
+/**
+ * The idle-scale measurement itself: one fresh server per target and transport opens idle
+ * sessions in steps, and at each step memory per session after a full GC and the server
+ * CPU per second its heartbeats and expiry sweep cost. Shared by `npm run bench:idle-scale`
+ * (idle-scale.ts) and the `idle-scale` scenario of `npm run bench` (run.ts).
+ */
+import { join } from 'node:path';
+import type { ClientTarget, CpuReply, LoadResult, MemoryReply } from './ipc';
+import { IpcPeer } from './ipc';
+import { machineBusyMicros, openFileLimit } from './host';
+import { start, startServer, stop } from './processes';
+import { TARGETS, type ScenarioSpec, type TargetName, type Transport } from './scenarios';
+import type { ScaleInfo, StepRecord } from './idle-scale-report';
+
+export type ScaleTransport = Extract<Transport, 'websocket' | 'xhr-streaming'>;
+
+export interface ScaleOptions {
+  steps: number[];
+  targets: TargetName[];
+  transports: ScaleTransport[];
+  heartbeatMs: number;
+  windowMs: number;
+  reps: number;
+}
+
+/**
+ * 5 s: five heartbeats per default period, and the same expiry tick as the default 25 s
+ * (ours ticks every quarter of the shorter of heartbeat and disconnect delay, 5 s either
+ * way), so only the heartbeats come more often.
+ */
+export const DEFAULT_HEARTBEAT_MS = 5000;
+/** The default heartbeat period of every target, which the figures are scaled back to. */
+export const DEFAULT_PERIOD_MS = 25_000;
+/** Descriptors a process keeps for itself besides the sessions: listeners, IPC, files. */
+export const SPARE_FILE_DESCRIPTORS = 1000;
+
+/**
+ * The steps that fit under the open-file limit less SPARE_FILE_DESCRIPTORS, the largest
+ * capped to it: the server and the load generator each hold a descriptor per session, and
+ * the load generator is one process.
+ */
+export function capSteps(steps: readonly number[]): number[] {
+  const limit = openFileLimit();
+  if (limit === null) return [...steps];
+  const cap = limit - SPARE_FILE_DESCRIPTORS;
+  const capped = steps.filter((n) => n < cap);
+  if (capped.length < steps.length) capped.push(cap);
+  return capped;
+}
+
+/** The load the load generator runs: idle sessions, opened in steps. */
+function specOf(transport: ScaleTransport, steps: readonly number[]): ScenarioSpec {
+  return {
+    id: transport === 'websocket' ? 'ws-idle-scale' : 'xhr-streaming-idle-scale',
+    title: `${transport} idle sessions in steps`,
+    transport,
+    // The load generator's idle load: it opens sessions on request and keeps them.
+    kind: 'idle-memory',
+    sessions: steps[steps.length - 1],
+    inFlight: 0,
+    messageBytes: 0,
+    byDefault: false,
+    // A few thousand per address: each step's burst of connects never waits for ports.
+    sessionsPerSourceAddress: 5000,
+  };
+}
+
+/**
+ * The SockJS servers on both transports, bare ws on websockets: the floors that have no
+ * sessions (bare-http, express-baseline, ws-minimum) send no heartbeats to measure.
+ */
+export function takesPart(target: TargetName, transport: ScaleTransport): boolean {
+  const spec = TARGETS[target];
+  if (!(transport === 'websocket' ? spec.serves.websocket : spec.serves.http)) return false;
+  return spec.library || target === 'sockjs-node' || (target === 'bare-ws' && transport === 'websocket');
+}
+
+const delay = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+const cpuMicros = (usage: CpuReply): number => usage.user + usage.system;
+
+/** One server through every step; a failed step ends the run, its figures kept. */
+async function runSteps(
+  options: ScaleOptions,
+  transport: ScaleTransport,
+  target: TargetName,
+  rep: number,
+  client: IpcPeer,
+  serverPins: string[],
+): Promise<StepRecord[]> {
+  const records: StepRecord[] = [];
+  const server = await startServer(target, serverPins, { BENCH_HEARTBEAT_MS: String(options.heartbeatMs) });
+  const clientTarget: ClientTarget = { name: target, port: server.port, wire: TARGETS[target].wire };
+  let open = 0;
+  try {
+    await client.request(
+      { type: 'setup', spec: specOf(transport, options.steps), target: clientTarget },
+      60_000,
+    );
+    const base = await server.peer.request<MemoryReply>({ type: 'memory' }, 30_000);
+    // What the process spends with no session open (its timers, the IPC, the collector):
+    // taken off every step's window, so that only the sessions' share is charged to them.
+    const idleBefore = server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
+    const idle = await client.request<LoadResult>(
+      { type: 'measure', durationMs: options.heartbeatMs },
+      options.heartbeatMs + 30_000,
+    );
+    const idleMicros =
+      cpuMicros(await server.peer.request<CpuReply>({ type: 'cpu' }, 10_000)) - cpuMicros(await idleBefore);
+    const baseCpuMsPerSecond = idleMicros / idle.elapsedMs;
+    for (const step of options.steps) {
+      const record: StepRecord = { transport, target, rep, step, sessions: open };
+      records.push(record);
+      try {
+        const opened = await client.request<LoadResult>(
+          { type: 'open-idle', sessions: step - open },
+          600_000,
+        );
+        open = opened.openSessions;
+        record.sessions = open;
+        if (open < step) throw new Error(`${open} of ${step} sessions open (${opened.errors} errors)`);
+        // Handshake buffers freed and timers armed before the count, as in ws-idle-memory.
+        await delay(1000);
+        const after = await server.peer.request<MemoryReply>({ type: 'memory' }, 60_000);
+        record.rssPerSession = (after.rss - after.young - (base.rss - base.young)) / open;
+        record.heapPerSession = (after.heapUsed + after.external - base.heapUsed - base.external) / open;
+        record.rss = after.rss;
+        record.baseRss = base.rss;
+        record.baseCpuMsPerSecond = baseCpuMsPerSecond;
+        // One whole period after the burst and the GC: every session has its heartbeat due.
+        await client.request(
+          { type: 'measure', durationMs: options.heartbeatMs },
+          options.heartbeatMs + 30_000,
+        );
+        const cpuBefore = server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
+        const machineBefore = machineBusyMicros();
+        const window = await client.request<LoadResult>(
+          { type: 'measure', durationMs: options.windowMs },
+          options.windowMs + 30_000,
+        );
+        const serverMicros =
+          cpuMicros(await server.peer.request<CpuReply>({ type: 'cpu' }, 10_000)) -
+          cpuMicros(await cpuBefore);
+        const machineAfter = machineBusyMicros();
+        const seconds = window.elapsedMs / 1000;
+        record.cpuMsPerSecond = serverMicros / 1000 / seconds;
+        record.heartbeatsPerSecond = window.count / seconds;
+        record.closedInWindow = window.errors;
+        record.otherCpu =
+          machineBefore === null || machineAfter === null
+            ? undefined
+            : Math.max(
+                0,
+                machineAfter - machineBefore - serverMicros - window.clientCpu * window.elapsedMs * 1000,
+              ) /
+              1000 /
+              window.elapsedMs;
+      } catch (error) {
+        record.error = error instanceof Error ? error.message : String(error);
+        break;
+      } finally {
+        console.log(`  rep ${rep + 1} ${transport.padEnd(13)} ${target.padEnd(13)} ${describe(record)}`);
+      }
+    }
+    await client.request({ type: 'teardown' }, 60_000);
+  } finally {
+    await stop(server.child, server.peer);
+  }
+  return records;
+}
+
+function describe(record: StepRecord): string {
+  const head = `${String(record.step).padStart(6)} sessions: `;
+  if (record.error !== undefined) return head + `FAILED: ${record.error}`;
+  return (
+    head +
+    `${((record.rssPerSession ?? NaN) / 1024).toFixed(2)} KiB RSS, ${((record.heapPerSession ?? NaN) / 1024).toFixed(2)} KiB heap /session; ` +
+    `${(record.cpuMsPerSecond ?? NaN).toFixed(2)} ms CPU/s, ${Math.round(record.heartbeatsPerSecond ?? 0)} heartbeats/s, ` +
+    `other CPU ${record.otherCpu === undefined ? '?' : Math.round(record.otherCpu * 100) + '%'}`
+  );
+}
+
+/**
+ * Every repetition, transport and target that takes part, each in a fresh server, with one
+ * load generator of its own (started here, replaced after a failure, stopped at the end).
+ */
+export async function measureIdleScale(
+  options: ScaleOptions,
+  pins: { server: string[]; client: string[] },
+): Promise<StepRecord[]> {
+  const records: StepRecord[] = [];
+  let clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
+  let client = new IpcPeer(clientChild, 'load generator');
+  try {
+    for (let rep = 0; rep < options.reps; rep++) {
+      for (const transport of options.transports) {
+        const targets = options.targets.filter((t) => takesPart(t, transport));
+        // Alternating the order: slow drifts of the machine hit every target alike.
+        for (const target of rep % 2 === 0 ? targets : [...targets].reverse()) {
+          try {
+            records.push(...(await runSteps(options, transport, target, rep, client, pins.server)));
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            console.log(`  rep ${rep + 1} ${transport} ${target}: FAILED: ${message}`);
+            records.push({ transport, target, rep, step: options.steps[0], sessions: 0, error: message });
+            // A load generator in an unknown state is replaced, not reused.
+            clientChild.kill('SIGKILL');
+            await stop(clientChild, null);
+            clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
+            client = new IpcPeer(clientChild, 'load generator');
+          }
+        }
+      }
+    }
+  } finally {
+    await stop(clientChild, client);
+  }
+  return records;
+}
+
+/** What the report says of a run: when, how, and with which settings. */
+export function scaleInfoOf(options: ScaleOptions, command: string, pinningText: string): ScaleInfo {
+  return {
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    command,
+    node: process.version,
+    pinning: pinningText,
+    steps: options.steps,
+    heartbeatMs: options.heartbeatMs,
+    defaultPeriodMs: DEFAULT_PERIOD_MS,
+    windowMs: options.windowMs,
+    reps: options.reps,
+    openFileLimit: openFileLimit(),
+  };
+}
