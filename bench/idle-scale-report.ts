@@ -52,6 +52,8 @@ export interface StepRecord {
 /** The cost per session at the largest step within this share of the smallest: constant. */
 export const CONSTANT_SLOPE = 0.1;
 
+export type FigureKey = 'rss' | 'heap' | 'cpu';
+
 type Figure = (record: StepRecord, info: ScaleInfo) => number | undefined;
 
 /**
@@ -76,17 +78,17 @@ const cpuAtDefault: Figure = (r, info) => {
   return perHeartbeat === undefined ? undefined : perHeartbeat / (info.defaultPeriodMs / 1000);
 };
 
-const FIGURES: Record<'rss' | 'heap' | 'cpu', { title: string; unit: string; value: Figure; scale: number }> =
-  {
-    rss: { title: 'RSS per session', unit: 'KiB', value: (r) => r.rssPerSession, scale: 1 / 1024 },
-    heap: {
-      title: 'heap + external per session',
-      unit: 'KiB',
-      value: (r) => r.heapPerSession,
-      scale: 1 / 1024,
-    },
-    cpu: { title: 'heartbeat CPU per session at 25 s', unit: 'µs/s', value: cpuAtDefault, scale: 1 },
-  };
+/** The three figures per session each step gives, with their titles and units. */
+export const FIGURES: Record<FigureKey, { title: string; unit: string; value: Figure; scale: number }> = {
+  rss: { title: 'RSS per session', unit: 'KiB', value: (r) => r.rssPerSession, scale: 1 / 1024 },
+  heap: {
+    title: 'heap + external per session',
+    unit: 'KiB',
+    value: (r) => r.heapPerSession,
+    scale: 1 / 1024,
+  },
+  cpu: { title: 'heartbeat CPU per session at 25 s', unit: 'µs/s', value: cpuAtDefault, scale: 1 },
+};
 
 function valuesOf(
   records: readonly StepRecord[],
@@ -224,12 +226,12 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
 }
 
 /** One figure of one target over the steps of a run. */
-interface FigureSeries {
+export interface FigureSeries {
   records: readonly StepRecord[];
   info: ScaleInfo;
   transport: Transport;
   target: TargetName;
-  key: keyof typeof FIGURES;
+  key: FigureKey;
 }
 
 /** First and last step that completed, and whether the figure stayed within CONSTANT_SLOPE. */
@@ -244,7 +246,7 @@ function slopeText({ records, info, transport, target, key }: FigureSeries): str
   const first = medians[0];
   const last = medians[medians.length - 1];
   const ratio = last.value.median / first.value.median;
-  const verdict = Math.abs(ratio - 1) <= CONSTANT_SLOPE ? 'constant' : ratio > 1 ? 'grows' : 'falls';
+  const verdict = slopeVerdict(ratio);
   const f = (v: number): string => fmt(v * FIGURES[key].scale);
   return (
     `${f(first.value.median)} at ${fmt(first.step)} → ${f(last.value.median)} at ${fmt(last.step)} ` +
@@ -274,8 +276,23 @@ function totalAt(
   return perSession === undefined ? null : { total: perSession * r.sessions, count: r.sessions };
 }
 
+/** What one more session adds over the first half of the steps and over the last half. */
+export interface Slopes {
+  first: number;
+  last: number;
+  /** last ÷ first: within CONSTANT_SLOPE of 1, the slope is constant. */
+  ratio: number;
+  /** The steps the halves run between: smallest, middle, largest (of those that completed). */
+  steps: [number, number, number];
+}
+
+/** Whether a ratio of two costs per session reads as constant, or which way it goes. */
+export function slopeVerdict(ratio: number): 'constant' | 'grows' | 'falls' {
+  return Math.abs(ratio - 1) <= CONSTANT_SLOPE ? 'constant' : ratio > 1 ? 'grows' : 'falls';
+}
+
 /** The cost one more session adds, over the first interval of steps and over the last. */
-function marginalText({ records, info, transport, target, key }: FigureSeries): string {
+export function marginalSlopes({ records, info, transport, target, key }: FigureSeries): Slopes | null {
   const points = info.steps
     .map((step) => {
       const totals = records
@@ -292,7 +309,7 @@ function marginalText({ records, info, transport, target, key }: FigureSeries): 
       };
     })
     .filter((p): p is { step: number; total: number; count: number } => p !== null);
-  if (points.length < 3) return '–';
+  if (points.length < 3) return null;
   const slope = (a: (typeof points)[number], b: (typeof points)[number]): number =>
     (b.total - a.total) / (b.count - a.count);
   // Two halves of the range, smallest step to the middle one and on to the largest: wide
@@ -301,13 +318,24 @@ function marginalText({ records, info, transport, target, key }: FigureSeries): 
   const middle = Math.floor(n / 2);
   const first = slope(points[0], points[middle]);
   const last = slope(points[middle], points[n - 1]);
-  const ratio = last / first;
-  const verdict = Math.abs(ratio - 1) <= CONSTANT_SLOPE ? 'constant' : ratio > 1 ? 'grows' : 'falls';
-  const f = (v: number): string => fmt(v * FIGURES[key].scale);
-  const span = (a: number, b: number): string => `${fmt(points[a].step)}→${fmt(points[b].step)}`;
+  return {
+    first,
+    last,
+    ratio: last / first,
+    steps: [points[0].step, points[middle].step, points[n - 1].step],
+  };
+}
+
+function marginalText(series: FigureSeries): string {
+  const slopes = marginalSlopes(series);
+  if (slopes === null) return '–';
+  const { first, last, ratio, steps } = slopes;
+  const figure = FIGURES[series.key];
+  const f = (v: number): string => fmt(v * figure.scale);
+  const span = (a: number, b: number): string => `${fmt(a)}→${fmt(b)}`;
   return (
-    `${f(first)} (${span(0, middle)}) → ${f(last)} (${span(middle, n - 1)}) ${FIGURES[key].unit}: ` +
-    `${ratio.toFixed(2)}x, ${verdict}`
+    `${f(first)} (${span(steps[0], steps[1])}) → ${f(last)} (${span(steps[1], steps[2])}) ${figure.unit}: ` +
+    `${ratio.toFixed(2)}x, ${slopeVerdict(ratio)}`
   );
 }
 
