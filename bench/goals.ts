@@ -4,11 +4,22 @@
  * Each goal is a ratio of one target's headline figure to a reference's, paired per
  * repetition; where a floor (bare ws, bare `http`, an empty Express app) is itself above the
  * goal against the same reference, no server built on it can meet the goal, and the table
- * says so.
+ * says so. The idle-scale goal is of another kind: from the run's idle-scale measurement,
+ * whether what one more idle session costs stays the same as sessions grow.
  */
 import type { ScenarioSpec, TargetName } from './scenarios';
-import { fmtRatio, pairedRatios, type Spread } from './stats';
+import { fmt, fmtRatio, pairedRatios, type Spread } from './stats';
 import { tableLines } from './markdown-table';
+import {
+  CONSTANT_SLOPE,
+  FIGURES,
+  marginalSlopes,
+  slopeVerdict,
+  targetsOf,
+  transportsOf,
+  type FigureKey,
+  type IdleScaleRun,
+} from './idle-scale-report';
 
 export interface Goal {
   /** What is asked, in words. */
@@ -161,8 +172,62 @@ function verdict(ratio: Spread, floor: Spread | null, limit: number): string {
   return '**not met**';
 }
 
-/** The goals table for the scenarios of a run, or nothing when it measured none of them. */
-export function goalsSection(specs: readonly ScenarioSpec[], seriesOf: SeriesOf): string[] {
+/** The figures the idle-scale goal judges, as its rows name them. */
+const SCALE_FIGURES: readonly { key: FigureKey; name: string }[] = [
+  { key: 'rss', name: 'RSS' },
+  { key: 'heap', name: 'heap' },
+  { key: 'cpu', name: 'heartbeat CPU' },
+];
+
+/**
+ * The idle-scale goal, one row per transport and target: what one more session adds (the
+ * slope, in which fixed costs drop out) from the middle step to the largest ÷ from the
+ * smallest to the middle, within CONSTANT_SLOPE for RSS, heap and heartbeat CPU alike.
+ */
+function idleScaleRows(scale: IdleScaleRun): string[][] {
+  const rows: string[][] = [];
+  for (const transport of transportsOf(scale.records)) {
+    for (const target of targetsOf(scale.records, transport)) {
+      const slopes = SCALE_FIGURES.map(({ key, name }) => ({
+        name,
+        slopes: marginalSlopes({ records: scale.records, info: scale.info, transport, target, key }),
+      }));
+      const measured = slopes.filter(
+        (s): s is { name: string; slopes: NonNullable<typeof s.slopes> } => s.slopes !== null,
+      );
+      if (measured.length === 0) continue;
+      const [smallest, middle, largest] = measured[0].slopes.steps.map(fmt);
+      const off = measured.filter((s) => slopeVerdict(s.slopes.ratio) !== 'constant');
+      const missing = slopes.filter((s) => s.slopes === null).map((s) => s.name);
+      rows.push([
+        `idle ${transport} sessions: the cost one more session adds, ${middle}→${largest} ÷ ` +
+          `${smallest}→${middle} sessions, within ${CONSTANT_SLOPE * 100}% ` +
+          `(${SCALE_FIGURES.map((f) => f.name).join(', ')})`,
+        `\`${target}\``,
+        measured.map((s) => `${s.name} ${s.slopes.ratio.toFixed(2)}x`).join(', '),
+        '',
+        off.length === 0 && missing.length === 0
+          ? 'met'
+          : '**not met**: ' +
+            [
+              ...off.map((s) => `${s.name} ${slopeVerdict(s.slopes.ratio)}`),
+              ...missing.map((name) => `no ${name} figure`),
+            ].join(', '),
+      ]);
+    }
+  }
+  return rows;
+}
+
+/**
+ * The goals table for the scenarios of a run and its idle-scale measurement, or nothing
+ * when it measured none of them.
+ */
+export function goalsSection(
+  specs: readonly ScenarioSpec[],
+  seriesOf: SeriesOf,
+  scale: IdleScaleRun | null = null,
+): string[] {
   const run = new Set(specs.map((spec) => spec.id));
   const rows: string[][] = [];
   for (const goal of GOALS) {
@@ -180,15 +245,22 @@ export function goalsSection(specs: readonly ScenarioSpec[], seriesOf: SeriesOf)
       verdict(ratio, floor, goal.limit),
     ]);
   }
-  if (rows.length === 0) return [];
+  const scaleRows = scale === null ? [] : idleScaleRows(scale);
+  if (rows.length + scaleRows.length === 0) return [];
   return [
     '## Goals',
     '',
     "Each target's headline figure divided by the reference's named in the goal, paired per " +
       'repetition: median (min–max). The floor column divides the least a server of the kind ' +
-      'costs by the same reference: where it is above the goal, no server built on it meets it.',
+      'costs by the same reference: where it is above the goal, no server built on it meets it.' +
+      (scaleRows.length === 0
+        ? ''
+        : ' The idle-scale rows (the figures in `idle-scale.md`) divide, per target, the cost one more ' +
+          'idle session adds from the middle step to the largest by the same from the smallest step to ' +
+          'the middle (medians over the repetitions; for heartbeat CPU, per heartbeat received), for ' +
+          `${SCALE_FIGURES.map((f) => FIGURES[f.key].title).join(', ')}.`),
     '',
-    ...tableLines(['goal', 'target', 'measured', 'floor, same ratio', 'verdict'], rows),
+    ...tableLines(['goal', 'target', 'measured', 'floor, same ratio', 'verdict'], [...rows, ...scaleRows]),
     '',
   ];
 }

@@ -49,6 +49,12 @@ export interface StepRecord {
   otherCpu?: number;
 }
 
+/** One idle-scale run: its settings and every step of every server. */
+export interface IdleScaleRun {
+  info: ScaleInfo;
+  records: readonly StepRecord[];
+}
+
 /** The cost per session at the largest step within this share of the smallest: constant. */
 export const CONSTANT_SLOPE = 0.1;
 
@@ -107,11 +113,11 @@ function valuesOf(
   return values;
 }
 
-function targetsOf(records: readonly StepRecord[], transport: Transport): TargetName[] {
+export function targetsOf(records: readonly StepRecord[], transport: Transport): TargetName[] {
   return [...new Set(records.filter((r) => r.transport === transport).map((r) => r.target))];
 }
 
-function transportsOf(records: readonly StepRecord[]): Transport[] {
+export function transportsOf(records: readonly StepRecord[]): Transport[] {
   return [...new Set(records.map((r) => r.transport))];
 }
 

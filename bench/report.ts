@@ -13,6 +13,7 @@ import {
   type TargetName,
 } from './scenarios';
 import { FANOUT_LIMITS, goalsSection } from './goals';
+import type { IdleScaleRun } from './idle-scale-report';
 import { tableLines } from './markdown-table';
 import { fmt, fmtRatio, fmtSpread, median, pairedRatios, spread, type Spread } from './stats';
 
@@ -329,6 +330,8 @@ export function markdown(
   specs: readonly ScenarioSpec[],
   summaries: readonly ScenarioSummary[],
   records: readonly RunRecord[],
+  /** The run's idle-scale measurement, judged in the goals table; null where it did not run. */
+  scale: IdleScaleRun | null = null,
 ): string {
   const lines: string[] = [];
   lines.push('# sockjs-express benchmark results', '');
@@ -364,12 +367,16 @@ export function markdown(
     value === undefined ? '' : format(value);
 
   lines.push(
-    ...goalsSection(specs, (scenario, target) => {
-      const spec = specs.find((s) => s.id === scenario);
-      return spec === undefined
-        ? []
-        : series(records, scenario, target, headline(spec), info.repsByScenario[scenario] ?? 0);
-    }),
+    ...goalsSection(
+      specs,
+      (scenario, target) => {
+        const spec = specs.find((s) => s.id === scenario);
+        return spec === undefined
+          ? []
+          : series(records, scenario, target, headline(spec), info.repsByScenario[scenario] ?? 0);
+      },
+      scale,
+    ),
   );
   if (info.baseline !== null) lines.push(...beforeAfter(info.baseline, specs, summaries), '');
 
