@@ -379,6 +379,9 @@ export function markdown(
     ),
   );
   if (info.baseline !== null) lines.push(...beforeAfter(info.baseline, specs, summaries), '');
+  if (scale !== null) lines.push('The idle-scale figures, tables and chart: `idle-scale.md`.', '');
+  // `--scenario idle-scale` alone: the goals are all there is; no empty tables after them.
+  if (specs.length === 0) return lines.join('\n');
 
   lines.push('## Summary', '');
   lines.push(

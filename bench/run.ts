@@ -3,8 +3,10 @@
  * process pinned to one core with the load generator on another, targets alternating
  * (A B C D, A B C D, ...), and reports medians, spreads and paired ratios.
  *
- *   npm run bench                        every scenario, 3 repetitions
+ *   npm run bench                        every scenario, 3 repetitions, then the idle-scale
+ *                                        measurement (idle-scale-measure.ts) with its goal
  *   npm run bench -- --quick             one short repetition: a smoke run of about a minute
+ *   npm run bench -- --quick --scenario idle-scale --idle-scale-steps 200,400,800
  *   npm run bench -- --scenario ws-pingpong,xhr-streaming --target ours-express,sockjs-node
  *   npm run bench -- --profile --target ours-express --scenario ws-pingpong --reps 1
  *   npm run bench -- --baseline HEAD~1   each library target against its build at HEAD~1
@@ -34,6 +36,16 @@ import { killChildren, pinning, start, startServer, stop } from './processes';
 import { prepareBaseline, type Baseline } from './baseline';
 import { measureFanOut } from './fan-out-scenario';
 import { machineBusyMicros, openFileLimit, pretty } from './host';
+import { measureIdleScale, scaleInfoOf } from './idle-scale-measure';
+import { writeIdleScale } from './idle-scale-output';
+import type { IdleScaleRun } from './idle-scale-report';
+import {
+  EMBEDDED_STEPS,
+  EMBEDDED_TARGETS,
+  IDLE_SCALE_ID,
+  QUICK_STEPS,
+  embeddedOptions,
+} from './idle-scale-scenario';
 
 interface Options {
   reps: number;
@@ -56,6 +68,10 @@ interface Options {
   fanOutSizes: number[] | null;
   /** `--fanout-messages`: messages measured per fan-out run. */
   fanOutMessages: number;
+  /** The `idle-scale` scenario: run after the others, in a full run or when named. */
+  idleScale: boolean;
+  /** `--idle-scale-steps`: its steps, instead of EMBEDDED_STEPS (QUICK_STEPS with --quick). */
+  idleScaleSteps: number[] | null;
 }
 
 /** Messages per fan-out run: measured, and sent before them unmeasured. */
@@ -64,13 +80,22 @@ const FANOUT_WARMUP_MESSAGES = 5;
 
 const HELP = `Usage: node build/bench/run.js [options]
   --quick              1 repetition, 200 ms warm-up, 600 ms measured, 300 idle sessions,
-                       no ws-idle-heartbeat unless named with --scenario
+                       no ws-idle-heartbeat and no idle-scale unless named with --scenario
   --reps N             repetitions per target (default 3; 7 for the open + close
                        scenarios unless given)
   --warmup MS          warm-up per run (default 1000)
   --duration MS        measured window per run (default 3000)
   --scenario a,b       scenarios to run (default: all of them); ids:
-                       ${SCENARIOS.map((s) => s.id + (s.byDefault ? '' : ' (extra)')).join(', ')}
+                       ${SCENARIOS.map((s) => s.id + (s.byDefault ? '' : ' (extra)')).join(', ')},
+                       ${IDLE_SCALE_ID} (after the others: idle sessions in steps for
+                       ${EMBEDDED_TARGETS.join(', ')} on websocket and xhr-streaming,
+                       into idle-scale.{md,json,svg}, judged in the goals table; steps
+                       ${EMBEDDED_STEPS.join(',')}, 2 repetitions (--reps when given), 20 s
+                       CPU windows at a 5 s heartbeat: about 15 minutes on 2 cores;
+                       --quick: ${QUICK_STEPS.join(',')}, 1 repetition, 10 s windows)
+  --idle-scale-steps a,b,c
+                       idle-scale's steps, growing (capped at the open-file limit less 1000;
+                       the slope is judged over smallest → middle → largest)
   --all                every scenario (the default)
   --target a,b         targets to run (default: all but the extra ones); names:
                        ${Object.values(TARGETS)
@@ -116,6 +141,8 @@ function parseArgs(argv: string[]): Options {
     baseline: null,
     fanOutSizes: null,
     fanOutMessages: FANOUT_MESSAGES,
+    idleScale: true,
+    idleScaleSteps: null,
   };
   const explicit = new Set<string>();
   const list = (value: string | undefined): string[] => (value ?? '').split(',').filter((v) => v !== '');
@@ -143,15 +170,19 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--scenario': {
         const ids = list(value());
-        options.scenarios = ids.map((id) => {
-          const spec = SCENARIOS.find((s) => s.id === id);
-          if (spec === undefined) throw new Error(`unknown scenario ${id}`);
-          return spec;
-        });
+        options.idleScale = ids.includes(IDLE_SCALE_ID);
+        options.scenarios = ids
+          .filter((id) => id !== IDLE_SCALE_ID)
+          .map((id) => {
+            const spec = SCENARIOS.find((s) => s.id === id);
+            if (spec === undefined) throw new Error(`unknown scenario ${id}`);
+            return spec;
+          });
         break;
       }
       case '--all':
         options.scenarios = [...SCENARIOS];
+        options.idleScale = true;
         break;
       case '--target':
         options.targets = list(value()).map((name) => {
@@ -169,6 +200,13 @@ function parseArgs(argv: string[]): Options {
       case '--fanout-messages':
         options.fanOutMessages = number(flag, value());
         break;
+      case '--idle-scale-steps': {
+        const steps = list(value()).map((n) => number(flag, n));
+        if (steps.length < 3 || steps.some((n, j) => j > 0 && n <= steps[j - 1]))
+          throw new Error(`${flag} needs three steps or more, growing: the slope is judged over two halves`);
+        options.idleScaleSteps = steps;
+        break;
+      }
       case '--heartbeat-sessions':
         options.heartbeatSessions = number(flag, value());
         break;
@@ -211,8 +249,10 @@ function parseArgs(argv: string[]): Options {
     if (!explicit.has('--fanout-sizes')) options.fanOutSizes = [1000];
     if (!explicit.has('--fanout-messages')) options.fanOutMessages = 10;
     // Minutes per run: in a smoke run only when asked for by name.
-    if (!explicit.has('--scenario'))
+    if (!explicit.has('--scenario')) {
       options.scenarios = options.scenarios.filter((s) => s.kind !== 'idle-cpu');
+      options.idleScale = false;
+    }
   }
   options.repsGiven = explicit.has('--reps');
   options.scenarios = options.scenarios.flatMap((spec) => bySize(spec, options.fanOutSizes));
@@ -482,6 +522,48 @@ function describe(record: RunRecord): string {
   );
 }
 
+/**
+ * The `idle-scale` scenario, after the others (its servers hold thousands of sessions for
+ * minutes): measured, written to idle-scale.{md,json,svg} as `npm run bench:idle-scale`
+ * writes them, and returned for the goals table; null when it could not run, the rest of
+ * the run's results kept.
+ */
+async function idleScale(
+  options: Options,
+  pins: { server: string[]; client: string[]; text: string },
+  command: string,
+  outDir: string,
+): Promise<IdleScaleRun | null> {
+  const scaleOptions = embeddedOptions({
+    quick: options.quick,
+    reps: options.repsGiven ? options.reps : null,
+    steps: options.idleScaleSteps,
+    targets: options.targets,
+  });
+  console.log(`\n${IDLE_SCALE_ID}: idle sessions in steps`);
+  if (scaleOptions.targets.length === 0) {
+    console.log(`  none of ${EMBEDDED_TARGETS.join(', ')} among the targets: not run`);
+    return null;
+  }
+  console.log(
+    `  steps ${scaleOptions.steps.join(', ')}; heartbeat ${scaleOptions.heartbeatMs} ms, ` +
+      `${scaleOptions.windowMs} ms window; ${scaleOptions.reps} repetition(s)`,
+  );
+  const started = Date.now();
+  try {
+    const records = await measureIdleScale(scaleOptions, pins);
+    const scale: IdleScaleRun = { info: scaleInfoOf(scaleOptions, command, pins.text), records };
+    const { paths } = await writeIdleScale(outDir, 'idle-scale', scale.info, records);
+    console.log(`  written: ${paths.join(', ')} (${Math.round((Date.now() - started) / 1000)} s)`);
+    return scale;
+  } catch (error) {
+    console.log(`  FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  } finally {
+    killChildren();
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const pins = pinning(options.pin, options.nice);
@@ -506,6 +588,7 @@ async function main(): Promise<void> {
   const totalRuns = runnable.reduce((n, entry) => n + entry.targets.length * repsOf(entry.spec), 0);
   console.log(
     `${runnable.length} scenario(s), ${totalRuns} runs, ${options.reps} repetition(s); ${pins.text}` +
+      (options.idleScale ? `; then ${IDLE_SCALE_ID}` : '') +
       (options.profile ? '; profiling servers' : '') +
       (baseline === null ? '' : `; library targets twinned with ${baseline.sha.slice(0, 12)} (@base)`),
   );
@@ -542,12 +625,18 @@ async function main(): Promise<void> {
     killChildren();
   }
 
+  const command =
+    (process.env['BENCH_PUBLIC_ONLY'] ? `BENCH_PUBLIC_ONLY=${process.env['BENCH_PUBLIC_ONLY']} ` : '') +
+    'npm run bench' +
+    (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : '');
+  // A profiled run's figures carry the profiler's overhead: they go beside the profiles
+  // (not kept in git), never over the last real results.
+  const resultDir = options.profile ? join(options.outDir, 'profiles') : options.outDir;
+  const scale = options.idleScale ? await idleScale(options, pins, command, resultDir) : null;
+
   const info: RunInfo = {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-    command:
-      (process.env['BENCH_PUBLIC_ONLY'] ? `BENCH_PUBLIC_ONLY=${process.env['BENCH_PUBLIC_ONLY']} ` : '') +
-      'npm run bench' +
-      (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''),
+    command,
     node: process.version,
     cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
     cores: cpus().length,
@@ -563,14 +652,17 @@ async function main(): Promise<void> {
   };
   const specs = runnable.map((entry) => entry.spec);
   const summaries = summarize(specs, records, info.repsByScenario, targetsRun);
-  // A profiled run's figures carry the profiler's overhead: they go beside the profiles
-  // (not kept in git), never over the last real results.
-  const resultDir = options.profile ? join(options.outDir, 'profiles') : options.outDir;
   const mdPath = join(resultDir, 'latest.md');
   const jsonPath = join(resultDir, 'latest.json');
-  const md = await pretty(markdown(info, specs, summaries, records), mdPath);
+  const md = await pretty(markdown(info, specs, summaries, records, scale), mdPath);
   writeFileSync(mdPath, md);
-  writeFileSync(jsonPath, await pretty(JSON.stringify({ info, summaries, runs: records }), jsonPath));
+  // The idle-scale records too (as idle-scale.json holds them): the goals table of this
+  // file was judged on them, and must be made again from this file alone.
+  const idleScaleJson = scale === null ? null : { info: scale.info, runs: scale.records };
+  writeFileSync(
+    jsonPath,
+    await pretty(JSON.stringify({ info, summaries, runs: records, idleScale: idleScaleJson }), jsonPath),
+  );
   console.log('\n' + md);
   console.log(`written: ${mdPath}, ${jsonPath} (${Math.round((Date.now() - started) / 1000)} s)`);
 
