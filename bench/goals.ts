@@ -7,7 +7,7 @@
  * says so. The idle-scale goal is of another kind: from the run's idle-scale measurement,
  * whether what one more idle session costs stays the same as sessions grow.
  */
-import type { ScenarioSpec, TargetName } from './scenarios';
+import type { ScenarioSpec, TargetName, Transport } from './scenarios';
 import { fmt, fmtRatio, pairedRatios, type Spread } from './stats';
 import { tableLines } from './markdown-table';
 import {
@@ -172,6 +172,15 @@ function verdict(ratio: Spread, floor: Spread | null, limit: number): string {
   return '**not met**';
 }
 
+/** One figure's slopes for one target, null when it was not measured. */
+type ScaleSlopes = { name: string; slopes: ReturnType<typeof marginalSlopes> };
+
+/** The least a server costs per idle session on each transport: heartbeats from one timer. */
+const SCALE_FLOORS: Partial<Record<Transport, TargetName>> = {
+  websocket: 'bare-ws',
+  'xhr-streaming': 'bare-http',
+};
+
 /** The figures the idle-scale goal judges, as its rows name them. */
 const SCALE_FIGURES: readonly { key: FigureKey; name: string }[] = [
   { key: 'rss', name: 'RSS' },
@@ -186,33 +195,48 @@ const SCALE_FIGURES: readonly { key: FigureKey; name: string }[] = [
  */
 function idleScaleRows(scale: IdleScaleRun): string[][] {
   const rows: string[][] = [];
+  const slopesOf = (transport: Transport, target: TargetName): ScaleSlopes[] =>
+    SCALE_FIGURES.map(({ key, name }) => ({
+      name,
+      slopes: marginalSlopes({ records: scale.records, info: scale.info, transport, target, key }),
+    }));
+  const measuredText = (slopes: ScaleSlopes[]): string =>
+    slopes.flatMap((s) => (s.slopes === null ? [] : [`${s.name} ${s.slopes.ratio.toFixed(2)}x`])).join(', ');
+  const isOff = (s: ScaleSlopes): boolean => s.slopes !== null && slopeVerdict(s.slopes.ratio) !== 'constant';
   for (const transport of transportsOf(scale.records)) {
-    for (const target of targetsOf(scale.records, transport)) {
-      const slopes = SCALE_FIGURES.map(({ key, name }) => ({
-        name,
-        slopes: marginalSlopes({ records: scale.records, info: scale.info, transport, target, key }),
-      }));
+    const targets = targetsOf(scale.records, transport);
+    const floor = SCALE_FLOORS[transport];
+    const floorSlopes = floor !== undefined && targets.includes(floor) ? slopesOf(transport, floor) : null;
+    for (const target of targets) {
+      const slopes = slopesOf(transport, target);
       const measured = slopes.filter(
         (s): s is { name: string; slopes: NonNullable<typeof s.slopes> } => s.slopes !== null,
       );
       if (measured.length === 0) continue;
       const [smallest, middle, largest] = measured[0].slopes.steps.map(fmt);
-      const off = measured.filter((s) => slopeVerdict(s.slopes.ratio) !== 'constant');
+      const off = measured.filter(isOff);
       const missing = slopes.filter((s) => s.slopes === null).map((s) => s.name);
+      const withFloor = target !== floor && floorSlopes !== null;
+      // A figure that grows for the floor too is the floor's, not this server's.
+      const floorBound =
+        withFloor &&
+        off.length > 0 &&
+        off.every((s) => floorSlopes.some((f) => f.name === s.name && isOff(f)));
       rows.push([
         `idle ${transport} sessions: the cost one more session adds, ${middle}→${largest} ÷ ` +
           `${smallest}→${middle} sessions, within ${CONSTANT_SLOPE * 100}% ` +
           `(${SCALE_FIGURES.map((f) => f.name).join(', ')})`,
         `\`${target}\``,
-        measured.map((s) => `${s.name} ${s.slopes.ratio.toFixed(2)}x`).join(', '),
-        '',
+        measuredText(measured),
+        withFloor ? `\`${floor}\` ${measuredText(floorSlopes)}` : '',
         off.length === 0 && missing.length === 0
           ? 'met'
           : '**not met**: ' +
             [
               ...off.map((s) => `${s.name} ${slopeVerdict(s.slopes.ratio)}`),
               ...missing.map((name) => `no ${name} figure`),
-            ].join(', '),
+            ].join(', ') +
+            (floorBound ? ', as for the floor' : ''),
       ]);
     }
   }

@@ -66,13 +66,15 @@ function specOf(transport: ScaleTransport, steps: readonly number[]): ScenarioSp
 }
 
 /**
- * The SockJS servers on both transports, bare ws on websockets: the floors that have no
- * sessions (bare-http, express-baseline, ws-minimum) send no heartbeats to measure.
+ * The SockJS servers on both transports; the floors: bare ws on websockets, bare-http on
+ * xhr-streaming (heartbeats from one shared timer, as bare ws pings). The other floors
+ * (express-baseline, ws-minimum) send no heartbeats to measure.
  */
 export function takesPart(target: TargetName, transport: ScaleTransport): boolean {
   const spec = TARGETS[target];
   if (!(transport === 'websocket' ? spec.serves.websocket : spec.serves.http)) return false;
-  return spec.library || target === 'sockjs-node' || (target === 'bare-ws' && transport === 'websocket');
+  if (transport === 'websocket' ? target === 'bare-ws' : target === 'bare-http') return true;
+  return spec.library || target === 'sockjs-node';
 }
 
 const delay = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));

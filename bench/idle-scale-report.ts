@@ -137,7 +137,7 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
   ];
   for (const transport of transportsOf(records)) {
     const targets = targetsOf(records, transport);
-    const references = (['sockjs-node', 'bare-ws'] as const).filter((t) => targets.includes(t));
+    const references = (['sockjs-node', 'bare-ws', 'bare-http'] as const).filter((t) => targets.includes(t));
     out.push('', `## ${transport}`, '');
     const rows: string[][] = [];
     for (const target of targets) {

@@ -17,8 +17,8 @@ export const IDLE_SCALE_ID = 'idle-scale';
 export const EMBEDDED_STEPS: readonly number[] = [1000, 5000, 18_000];
 /** A smoke run's steps (`--quick --scenario idle-scale`): seconds each, not minutes. */
 export const QUICK_STEPS: readonly number[] = [500, 1000, 2000];
-/** The references of the goal beside ours: sockjs-node, and bare ws on websockets. */
-export const EMBEDDED_TARGETS: readonly TargetName[] = ['ours-http', 'sockjs-node', 'bare-ws'];
+/** The references of the goal beside ours: sockjs-node, and the floors (bare ws, bare-http). */
+export const EMBEDDED_TARGETS: readonly TargetName[] = ['ours-http', 'sockjs-node', 'bare-ws', 'bare-http'];
 
 /**
  * Two repetitions and a window of four heartbeat periods, as `npm run bench:idle-scale`:

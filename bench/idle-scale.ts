@@ -32,7 +32,8 @@ const HELP = `Usage: npm run bench:idle-scale -- [options]
   --idle-steps a,b,...  idle sessions at each step, opened one step after the other in the
                         same server (default 1000,2000,5000,10000,18000; capped at the
                         open-file limit less ${SPARE_FILE_DESCRIPTORS})
-  --target a,b          default ours-http,ours-express,sockjs-node,bare-ws (bare-ws: websocket only)
+  --target a,b          default ours-http,ours-express,sockjs-node,bare-ws,bare-http (bare-ws:
+                        websocket only; bare-http: xhr-streaming only)
   --transport a,b       websocket, xhr-streaming (default both)
   --heartbeat MS        heartbeat period of every target during the run (default ${DEFAULT_HEARTBEAT_MS})
   --window MS           CPU window per step (default four heartbeat periods)
@@ -44,7 +45,7 @@ const HELP = `Usage: npm run bench:idle-scale -- [options]
 function parseArgs(argv: string[]): Options {
   const options: Options = {
     steps: [1000, 2000, 5000, 10_000, 18_000],
-    targets: ['ours-http', 'ours-express', 'sockjs-node', 'bare-ws'],
+    targets: ['ours-http', 'ours-express', 'sockjs-node', 'bare-ws', 'bare-http'],
     transports: ['websocket', 'xhr-streaming'],
     heartbeatMs: DEFAULT_HEARTBEAT_MS,
     windowMs: 0,

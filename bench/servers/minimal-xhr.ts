@@ -3,9 +3,10 @@
  * (`bare-http` on node:http, `express-baseline` in an Express app): xhr_send reads the
  * body (already a JSON array of strings, so `a` + body is a message frame) and hands it to
  * the session's held streaming response or poll. No escaping, no CORS, no cache headers,
- * no timers, no heartbeats, no session expiry.
+ * no session expiry, and no heartbeats unless the idle-scale runner asks for them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { runnerHeartbeatMs } from './serve';
 
 const PRELUDE = 'h'.repeat(2048) + '\n';
 const RESPONSE_LIMIT = 128 * 1024;
@@ -20,6 +21,19 @@ interface Session {
 }
 
 const sessions = new Map<string, Session>();
+
+/**
+ * Heartbeats only where the idle-scale runner asks for them (BENCH_HEARTBEAT_MS): one
+ * shared timer writes `h` to every held stream each period, the least a server can do to
+ * keep idle streams alive. That makes this the floor of the idle xhr-streaming sessions'
+ * heartbeat CPU; every other scenario runs as before, with none.
+ */
+const HEARTBEAT_MS = runnerHeartbeatMs();
+if (HEARTBEAT_MS !== undefined) {
+  setInterval(() => {
+    for (const s of sessions.values()) if (s.stream !== null) s.stream.write('h\n');
+  }, HEARTBEAT_MS).unref();
+}
 
 function session(id: string): { session: Session; created: boolean } {
   let found = sessions.get(id);
