@@ -113,3 +113,57 @@ export function profileText(title: string, summary: ProfileSummary): string {
   ];
   return lines.join('\n');
 }
+
+/** One profiled run of a scenario, with the units (messages, sessions) its window served. */
+export interface ProfiledRun {
+  target: string;
+  summary: ProfileSummary;
+  units: number;
+}
+
+/**
+ * Where each target's time goes per unit of work, side by side: self time by file or
+ * package, and by function, in µs per message (or session) of the profiled window. Lines
+ * are ordered by the largest difference between the first target and the others, so what
+ * one server spends and another does not comes first.
+ */
+export function comparisonText(title: string, unit: string, runs: readonly ProfiledRun[], top = 30): string {
+  const perUnit = (ms: number, run: ProfiledRun): number => (ms * 1000) / run.units;
+  const table = (rows: Map<string, number[]>): string[] => {
+    const spread = (values: number[]): number => Math.max(...values) - Math.min(...values);
+    const sorted = [...rows].sort((a, b) => spread(b[1]) - spread(a[1])).slice(0, top);
+    const width = Math.max(...sorted.map(([name]) => name.length), 10);
+    return [
+      `  ${''.padEnd(width)}${runs.map((run) => run.target.padStart(24)).join('')}`,
+      ...sorted.map(
+        ([name, values]) => `  ${name.padEnd(width)}${values.map((v) => v.toFixed(2).padStart(24)).join('')}`,
+      ),
+    ];
+  };
+  const collect = (
+    pick: (summary: ProfileSummary) => { key: string; selfMs: number }[],
+  ): Map<string, number[]> => {
+    const rows = new Map<string, number[]>();
+    runs.forEach((run, column) => {
+      for (const { key, selfMs } of pick(run.summary)) {
+        const values = rows.get(key) ?? runs.map(() => 0);
+        values[column] += perUnit(selfMs, run);
+        rows.set(key, values);
+      }
+    });
+    return rows;
+  };
+  return [
+    `## ${title}: self time in µs per ${unit}`,
+    `busy: ${runs.map((run) => `${run.target} ${perUnit(run.summary.busyMs, run).toFixed(1)}`).join(', ')}`,
+    '',
+    'by file / package:',
+    ...table(collect((summary) => summary.places.map((p) => ({ key: p.place, selfMs: p.selfMs })))),
+    '',
+    'by function:',
+    ...table(
+      collect((summary) => summary.functions.map((f) => ({ key: `${f.name} ${f.place}`, selfMs: f.selfMs }))),
+    ),
+    '',
+  ].join('\n');
+}

@@ -31,7 +31,7 @@ import {
   type TargetName,
 } from './scenarios';
 import { REGRESSION_RATIO, markdown, summarize, type RunInfo, type RunRecord } from './report';
-import { profileText, summarizeProfile } from './profile';
+import { comparisonText, profileText, summarizeProfile, type ProfiledRun } from './profile';
 import { killChildren, pinning, start, startServer, stop } from './processes';
 import { prepareBaseline, type Baseline } from './baseline';
 import { measureFanOut } from './fan-out-scenario';
@@ -504,6 +504,41 @@ async function runOnce(
   return record;
 }
 
+/**
+ * Per scenario and repetition, the profiled targets side by side in µs per message (or
+ * session): the profile covers the measured window, so its units are the window's count.
+ */
+function profileComparisons(
+  records: readonly RunRecord[],
+  specs: readonly ScenarioSpec[],
+  outDir: string,
+): string[] {
+  const groups = new Map<string, RunRecord[]>();
+  for (const record of records) {
+    if (record.rssPerSession !== undefined || record.error !== undefined) continue;
+    if (record.count === undefined || record.count <= 0) continue;
+    const key = `${record.scenario} rep${record.rep + 1}`;
+    groups.set(key, [...(groups.get(key) ?? []), record]);
+  }
+  const texts: string[] = [];
+  for (const [title, group] of groups) {
+    if (group.length < 2) continue;
+    const runs: ProfiledRun[] = [];
+    for (const record of group) {
+      try {
+        const summary = summarizeProfile(join(outDir, 'profiles', `${profileName(record)}.cpuprofile`), 400);
+        runs.push({ target: record.target, summary, units: record.count ?? 0 });
+      } catch {
+        // Its own section above says why there is no profile.
+      }
+    }
+    const kind = specs.find((spec) => spec.id === group[0].scenario)?.kind;
+    const unit = kind === 'fan-out' ? 'delivered message' : kind === 'open-close' ? 'session' : 'message';
+    if (runs.length >= 2) texts.push(comparisonText(title, unit, runs));
+  }
+  return texts;
+}
+
 function profileName(record: RunRecord): string {
   return `${record.scenario}.${record.target}.rep${record.rep + 1}`;
 }
@@ -679,6 +714,7 @@ async function main(): Promise<void> {
         texts.push(`## ${name}\nno profile: ${error instanceof Error ? error.message : String(error)}\n`);
       }
     }
+    texts.push(...profileComparisons(records, specs, options.outDir));
     const profilePath = join(options.outDir, 'profiles', 'summary.txt');
     writeFileSync(profilePath, texts.join('\n'));
     console.log('\n' + texts.join('\n'));
