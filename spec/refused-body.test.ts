@@ -146,3 +146,49 @@ describe('a refused send body', () => {
     await assertEchoes(path, 'after the timeout');
   });
 });
+
+describe('a send body the client abandons', () => {
+  let server: TestServer;
+  let base: string;
+  const logged: string[] = [];
+  const messages: string[] = [];
+  before(async () => {
+    const service = sockjsMiddleware({
+      bodyTimeout: 200,
+      log: (_severity, message) => logged.push(message),
+    });
+    service.on('connection', (conn) =>
+      conn.on('data', (m: string) => {
+        messages.push(m);
+        conn.write(m);
+      }),
+    );
+    const app = express();
+    app.use('/echo', service);
+    server = await listen(app);
+    base = `${server.url}/echo`;
+  });
+  after(() => server.close());
+
+  it('is dropped when the connection goes mid-body: nothing delivered, no timeout later, the session lives on', async () => {
+    const path = `${base}/000/${randomUUID()}`;
+    assert.equal((await POST(`${path}/xhr`)).body, 'o\n');
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST ${new URL(path).pathname}/xhr_send HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n["cut sh`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    await until(() => logged.includes('a send request was aborted by the client'), 2000, 'the abort noticed');
+    // Past the stall timeout and a sweep: the abandoned body is no longer watched.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.deepEqual(
+      logged.filter((line) => line.includes('stalled') || line.includes('refused')),
+      [],
+    );
+    assert.equal((await POST(`${path}/xhr_send`, { body: '["after the abort"]' })).status, 204);
+    assert.equal((await POST(`${path}/xhr`)).body, 'a["after the abort"]\n');
+    assert.deepEqual(messages, ['after the abort']);
+  });
+});

@@ -77,10 +77,11 @@ class BodyReader {
   // request), so adding a property to it copies that class each time: far dearer than closures.
   private readonly onData = (chunk: Buffer): void => this.data(chunk);
   private readonly onEnd = (): void => this.finish(null);
-  private readonly onError = (): void =>
-    this.finish(new BodyError('request body aborted', 'ERR_SOCKJS_BODY_ABORTED'));
+  // No 'error' listener: a request emits 'error' only to listeners it has, and 'close'
+  // follows every error; a body not complete by then was cut short.
   private readonly onClose = (): void => {
-    if (!this.done && !this.req.complete) this.onError();
+    if (!this.done && !this.req.complete)
+      this.finish(new BodyError('request body aborted', 'ERR_SOCKJS_BODY_ABORTED'));
   };
 
   constructor(
@@ -91,7 +92,6 @@ class BodyReader {
   ) {
     req.on('data', this.onData);
     req.on('end', this.onEnd);
-    req.on('error', this.onError);
     req.on('close', this.onClose);
     watch.add(this);
   }
