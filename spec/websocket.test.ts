@@ -272,6 +272,40 @@ describe('websocket transports', () => {
       }
     });
 
+    it('frames a message written to many sessions in one tick exactly as for one, queued ones too', async () => {
+      const clients: WsClient[] = [];
+      const conns: Connection[] = [];
+      try {
+        for (let i = 0; i < 4; i++) {
+          const count = seen.length;
+          const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
+          clients.push(ws);
+          assert.equal(await ws.recv(), 'o');
+          await until(() => seen.length > count, 1000, 'the connection event');
+          conns.push(seen[seen.length - 1]);
+        }
+        const next = async (ws: WsClient): Promise<string> => {
+          let frame = await ws.recv();
+          while (frame === 'h') frame = await ws.recv();
+          return frame;
+        };
+        // Plain ASCII, escapes, SockJS's own escapes, multi-byte text, and a long message.
+        for (const text of ['plain', 'quo"te\\n', 'line\u2028end', 'été 😀', 'x'.repeat(3000)]) {
+          // The first session's message differs; the third has a second one queued after it.
+          conns[0].write('other');
+          for (const conn of conns.slice(1)) conn.write(text);
+          conns[2].write('second');
+          assert.equal(await next(clients[0]), 'a["other"]');
+          const alone = await next(clients[1]);
+          assert.deepEqual(JSON.parse(alone.slice(1)), [text]);
+          assert.equal(await next(clients[3]), alone);
+          assert.equal(await next(clients[2]), alone.slice(0, -1) + ',"second"]');
+        }
+      } finally {
+        for (const ws of clients) await ws.close();
+      }
+    });
+
     it('frames ASCII byte-exact with every character JSON escapes, wherever it stands', async () => {
       const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
       try {

@@ -4,6 +4,7 @@ import type { Connection } from './connection';
 import { Session, type SessionHost } from './session';
 import { SessionClock } from './clock';
 import { FlushList } from './flush-list';
+import { RepeatedMessage } from './repeated-message';
 import { TrafficCounters } from './traffic';
 import { IndexedSet } from './indexed-set';
 import { UNTIL_DISCONNECT_DELAY, WHILE_SOCKET_LIVES } from './lifetime';
@@ -45,6 +46,7 @@ export class SessionRegistry implements SessionHost {
   readonly traffic = new TrafficCounters();
   readonly clock: SessionClock;
   readonly flushes = new FlushList();
+  readonly repeated = new RepeatedMessage();
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
   readonly maxQueuedBytes: number;

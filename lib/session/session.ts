@@ -17,6 +17,7 @@ import type { LogSeverity } from '../options';
 import type { Indexed } from './indexed-set';
 import type { LifetimeSubject, SessionLifetime } from './lifetime';
 import type { FlushList } from './flush-list';
+import type { RepeatedMessage } from './repeated-message';
 
 /** What a session needs from the service that owns it. */
 export interface SessionHost {
@@ -28,6 +29,8 @@ export interface SessionHost {
   readonly highWaterMark: number;
   /** Sessions with messages queued in this tick, flushed together. */
   readonly flushes: FlushList;
+  /** The message sessions flushed alone last, shared when the next session sends it too. */
+  readonly repeated: RepeatedMessage;
   /** Announces a new connection to the application. */
   connectionOpened(connection: Connection): void;
   /** The service's `log` option. */
@@ -190,19 +193,28 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
 
   /** Everything queued, to `receiver` as one frame; framed by the receiver where it can. */
   private sendQueue(receiver: Receiver): void {
-    const shared = this.queuedShared;
-    if (shared !== null && this.queue.length === 1 && receiver.sendShared !== undefined) {
-      // The queue array is not handed on: kept for the next message, not made anew.
-      this.queue.length = 0;
-      this.queuedShared = null;
-      this.queuedBytes = 0;
-      receiver.sendShared(shared);
+    const shared = this.queue.length === 1 ? this.sharedAlone(receiver) : null;
+    if (shared === null) {
+      const bytes = this.queuedBytes;
+      const messages = this.takeQueue();
+      if (receiver.sendMessages !== undefined) receiver.sendMessages(messages, bytes);
+      else receiver.sendFrame(messageFrame(messages));
       return;
     }
-    const bytes = this.queuedBytes;
-    const messages = this.takeQueue();
-    if (receiver.sendMessages !== undefined) receiver.sendMessages(messages, bytes);
-    else receiver.sendFrame(messageFrame(messages));
+    // The queue array is not handed on: kept for the next message, not made anew.
+    this.queue.length = 0;
+    this.queuedShared = null;
+    this.queuedBytes = 0;
+    receiver.sendShared?.(shared);
+  }
+
+  /**
+   * The one message queued as a SharedMessage, when `receiver` takes those: the broker's, or
+   * the one the session before sent too (a loop of `conn.write()` over many connections).
+   */
+  private sharedAlone(receiver: Receiver): SharedMessage | null {
+    if (receiver.sendShared === undefined) return null;
+    return this.queuedShared ?? this.host.repeated.sharedFor(this.queue[0]);
   }
 
   private takeQueue(): string[] {

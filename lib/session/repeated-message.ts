@@ -1,0 +1,39 @@
+import { SharedMessage } from '../protocol/shared-message';
+
+function forget(repeats: RepeatedMessage): void {
+  repeats.forget();
+}
+
+/**
+ * The text the last session sent alone in its frame, and that text as one SharedMessage
+ * once another session sends it too: an application's loop of `conn.write(msg)` over its
+ * connections then has each frame encoded once, for all of them, as `broker.publish()`
+ * has it, instead of once per connection (a scan, a buffer and a frame header each).
+ * Only the second session makes the SharedMessage, so a message sent to one connection
+ * costs a comparison and nothing else. Forgotten after the tick it was sent in, so that
+ * no message is kept past its delivery.
+ */
+export class RepeatedMessage {
+  private text: string | null = null;
+  private shared: SharedMessage | null = null;
+  private forgetting = false;
+
+  /** `text` shared, when the session before sent the same text; null otherwise. */
+  sharedFor(text: string): SharedMessage | null {
+    if (text === this.text) return (this.shared ??= new SharedMessage(text));
+    this.text = text;
+    this.shared = null;
+    if (!this.forgetting) {
+      this.forgetting = true;
+      process.nextTick(forget, this);
+    }
+    return null;
+  }
+
+  /** @internal */
+  forget(): void {
+    this.text = null;
+    this.shared = null;
+    this.forgetting = false;
+  }
+}

@@ -1,0 +1,28 @@
+/** lib/session/repeated-message.ts: one SharedMessage for a text sessions send one after another. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { RepeatedMessage } from '../lib/session/repeated-message';
+
+const nextTick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
+
+describe('RepeatedMessage', () => {
+  it('shares a text from its second session on, one SharedMessage for the run', () => {
+    const repeated = new RepeatedMessage();
+    assert.equal(repeated.sharedFor('hello'), null);
+    const shared = repeated.sharedFor('hel' + 'lo'.slice(0));
+    assert.equal(shared?.text, 'hello');
+    assert.equal(repeated.sharedFor('hello'), shared);
+    assert.equal(repeated.sharedFor('other'), null);
+    const again = repeated.sharedFor('other');
+    assert.notEqual(again, null);
+    assert.equal(repeated.sharedFor('hello'), null, 'a text sent before another one starts over');
+  });
+
+  it('forgets the text after the tick', async () => {
+    const repeated = new RepeatedMessage();
+    assert.equal(repeated.sharedFor('hello'), null);
+    await nextTick();
+    assert.equal(repeated.sharedFor('hello'), null);
+    assert.notEqual(repeated.sharedFor('hello'), null);
+  });
+});
