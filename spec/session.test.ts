@@ -57,6 +57,37 @@ describe('session life cycle', () => {
     assert.equal((await POST(`${path}/xhr`)).body, 'a["one","two","three"]\n');
   });
 
+  it('frames a message written to several streams in one tick exactly as for one, queued ones too', async () => {
+    const streams: Awaited<ReturnType<typeof stream>>[] = [];
+    const conns: Connection[] = [];
+    const next = async (r: (typeof streams)[number]): Promise<string | null> => {
+      let chunk = await r.read();
+      while (chunk === 'h\n') chunk = await r.read();
+      return chunk;
+    };
+    try {
+      for (let i = 0; i < 3; i++) {
+        const count = connections.length;
+        const r = await stream('POST', `${base}/000/${randomUUID()}/xhr_streaming`);
+        streams.push(r);
+        await r.read();
+        assert.equal(await r.read(), 'o\n');
+        await until(() => connections.length > count, 1000, 'the connection event');
+        conns.push(connections[connections.length - 1]);
+      }
+      for (const text of ['plain', 'quo"te', 'line\u2028end', 'été 😀']) {
+        for (const conn of conns) conn.write(text);
+        conns[2].write('second');
+        const alone = (await next(streams[0])) ?? '';
+        assert.deepEqual(JSON.parse(alone.slice(1)), [text]);
+        assert.equal(await next(streams[1]), alone);
+        assert.equal(await next(streams[2]), alone.slice(0, -2) + ',"second"]\n');
+      }
+    } finally {
+      for (const r of streams) r.close();
+    }
+  });
+
   it('answers a second concurrent receiver with 2010 and keeps the first working', async () => {
     const path = `${base}/000/${randomUUID()}`;
     const first = await stream('POST', `${path}/xhr_streaming`);

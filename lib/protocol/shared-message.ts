@@ -26,7 +26,9 @@ export class SharedMessage {
 
   /** What `encoding` makes of this message, made on first use. */
   encoded<T>(encoding: SharedEncoding<T>): T {
-    if (this.#encodings.has(encoding)) return this.#encodings.get(encoding) as T;
+    // One lookup per connection; a value of undefined is merely made again each time.
+    const made = this.#encodings.get(encoding);
+    if (made !== undefined) return made as T;
     const value = encoding(this);
     this.#encodings.set(encoding, value);
     return value;

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { NO_CACHE, cors } from '../http/headers';
 import { messageFrame } from '../protocol/frames';
 import { plainMessageFrame } from '../protocol/plain-frames';
-import type { SharedMessage } from '../protocol/shared-message';
+import type { SharedEncoding, SharedMessage } from '../protocol/shared-message';
 import type { ConnectionProtocol, Receiver, ReceiverOwner } from './receiver';
 
 /** TCP keep-alive probes on long-held requests find peers that vanished without a FIN. */
@@ -11,6 +11,17 @@ const TCP_KEEPALIVE_MS = 5000;
 
 function cutEarlier(receiver: ResponseReceiver): void {
   receiver.reportLost();
+}
+
+/** A shared message's frame followed by a format's plain suffix, as bytes; one per suffix. */
+const suffixedFrames = new Map<string, SharedEncoding<Buffer>>();
+function suffixedFrame(suffix: string): SharedEncoding<Buffer> {
+  let encoding = suffixedFrames.get(suffix);
+  if (encoding === undefined) {
+    encoding = (message) => Buffer.from(message.frame + suffix);
+    suffixedFrames.set(suffix, encoding);
+  }
+  return encoding;
 }
 
 /** How one receiving HTTP transport puts frames on the wire. */
@@ -94,9 +105,19 @@ export class ResponseReceiver implements Receiver {
     else this.write(data, data.length);
   }
 
-  /** A message many sessions send: its `a[...]` frame is encoded once for them all. */
+  /**
+   * A message many sessions send: its `a[...]` frame is encoded once for them all, and
+   * where the format only appends a suffix to it, so are its bytes on the wire.
+   */
   sendShared(message: SharedMessage): void {
-    this.sendFrame(message.frame);
+    if (this.ended) return;
+    const suffix = this.format.plainSuffix;
+    if (suffix === undefined) {
+      this.sendFrame(message.frame);
+      return;
+    }
+    const data = message.encoded(suffixedFrame(suffix));
+    this.write(data, data.length);
   }
 
   /** Writes one frame, `size` bytes, as a response of its own or as a chunk of the stream. */
