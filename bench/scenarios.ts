@@ -418,6 +418,18 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     byDefault: true,
   },
   {
+    // Off by default: with one session no server is saturated, so every target pays its
+    // wake-ups alike; at 50 sessions the load generator saturates before the faster servers.
+    id: 'xhr-polling-1',
+    title: 'xhr-polling + xhr_send, 32-byte round trips, 1 session',
+    transport: 'xhr-polling',
+    kind: 'echo',
+    sessions: 1,
+    inFlight: 1,
+    messageBytes: 32,
+    byDefault: false,
+  },
+  {
     id: 'xhr-streaming-64k',
     title: 'xhr-streaming + xhr_send, 64 KiB echo, 10 sessions',
     transport: 'xhr-streaming',
