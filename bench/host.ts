@@ -29,6 +29,9 @@ export function machineBusyMicros(): number | null {
   }
 }
 
+/** Descriptors a process keeps for itself besides the sessions: listeners, IPC, files. */
+export const SPARE_FILE_DESCRIPTORS = 1000;
+
 /**
  * The open-file limit of this process, which the server and the load generator inherit;
  * null where /proc does not say. Each idle session holds one descriptor on either side.

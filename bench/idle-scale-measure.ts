@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { ClientTarget, CpuReply, LoadResult, MemoryReply } from './ipc';
 import { IpcPeer } from './ipc';
-import { machineBusyMicros, openFileLimit } from './host';
+import { SPARE_FILE_DESCRIPTORS, machineBusyMicros, openFileLimit } from './host';
 import { start, startServer, stop } from './processes';
 import { TARGETS, type ScenarioSpec, type TargetName, type Transport } from './scenarios';
 import type { ScaleInfo, StepRecord } from './idle-scale-report';
@@ -31,8 +31,6 @@ export interface ScaleOptions {
 export const DEFAULT_HEARTBEAT_MS = 5000;
 /** The default heartbeat period of every target, which the figures are scaled back to. */
 export const DEFAULT_PERIOD_MS = 25_000;
-/** Descriptors a process keeps for itself besides the sessions: listeners, IPC, files. */
-export const SPARE_FILE_DESCRIPTORS = 1000;
 
 /**
  * The steps that fit under the open-file limit less SPARE_FILE_DESCRIPTORS, the largest

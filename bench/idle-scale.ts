@@ -12,9 +12,9 @@
 import { resolve } from 'node:path';
 import { killChildren, pinning } from './processes';
 import { TARGETS, type TargetName } from './scenarios';
+import { SPARE_FILE_DESCRIPTORS } from './host';
 import {
   DEFAULT_HEARTBEAT_MS,
-  SPARE_FILE_DESCRIPTORS,
   capSteps,
   measureIdleScale,
   scaleInfoOf,

@@ -35,7 +35,7 @@ import { comparisonText, profileText, summarizeProfile, type ProfiledRun } from 
 import { killChildren, pinning, start, startServer, stop } from './processes';
 import { prepareBaseline, type Baseline } from './baseline';
 import { measureFanOut } from './fan-out-scenario';
-import { machineBusyMicros, openFileLimit, pretty } from './host';
+import { SPARE_FILE_DESCRIPTORS, machineBusyMicros, openFileLimit, pretty } from './host';
 import { measureIdleScale, scaleInfoOf } from './idle-scale-measure';
 import { writeIdleScale } from './idle-scale-output';
 import type { IdleScaleRun } from './idle-scale-report';
@@ -307,9 +307,6 @@ function wsAddons(): string[] {
     return [];
   }
 }
-
-/** Descriptors a process keeps for itself besides the sessions: listeners, IPC, files. */
-const SPARE_FILE_DESCRIPTORS = 1000;
 
 function heartbeatSessions(options: Options, spec: ScenarioSpec): number {
   const wanted = options.heartbeatSessions ?? spec.sessions;
