@@ -96,19 +96,22 @@ export function summarizeProfile(path: string, top = 25): ProfileSummary {
   };
 }
 
-export function profileText(title: string, summary: ProfileSummary): string {
+/** One profile's section of summary.txt: its `top` functions and places by self time. */
+export function profileText(title: string, summary: ProfileSummary, top: number): string {
   const pct = (share: number): string => (share * 100).toFixed(1).padStart(5) + '%';
   const lines = [
     `## ${title}`,
     `busy ${summary.busyMs.toFixed(0)} ms of ${summary.totalMs.toFixed(0)} ms profiled; shares are of busy time`,
     '',
     'top self time by function:',
-    ...summary.functions.map(
-      (f) => `  ${pct(f.share)}  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}  ${f.place}`,
-    ),
+    ...summary.functions
+      .slice(0, top)
+      .map((f) => `  ${pct(f.share)}  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}  ${f.place}`),
     '',
     'self time by file / package:',
-    ...summary.places.map((p) => `  ${pct(p.share)}  ${p.selfMs.toFixed(0).padStart(6)} ms  ${p.place}`),
+    ...summary.places
+      .slice(0, top)
+      .map((p) => `  ${pct(p.share)}  ${p.selfMs.toFixed(0).padStart(6)} ms  ${p.place}`),
     '',
   ];
   return lines.join('\n');

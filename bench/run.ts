@@ -31,7 +31,13 @@ import {
   type TargetName,
 } from './scenarios';
 import { REGRESSION_RATIO, markdown, summarize, type RunInfo, type RunRecord } from './report';
-import { comparisonText, profileText, summarizeProfile, type ProfiledRun } from './profile';
+import {
+  comparisonText,
+  profileText,
+  summarizeProfile,
+  type ProfiledRun,
+  type ProfileSummary,
+} from './profile';
 import { killChildren, pinning, start, startServer, stop } from './processes';
 import { prepareBaseline, type Baseline } from './baseline';
 import { measureFanOut } from './fan-out-scenario';
@@ -506,32 +512,23 @@ async function runOnce(
  * session): the profile covers the measured window, so its units are the window's count.
  */
 function profileComparisons(
-  records: readonly RunRecord[],
+  summaries: ReadonlyMap<RunRecord, ProfileSummary>,
   specs: readonly ScenarioSpec[],
-  outDir: string,
 ): string[] {
-  const groups = new Map<string, RunRecord[]>();
-  for (const record of records) {
-    if (record.rssPerSession !== undefined || record.error !== undefined) continue;
-    if (record.count === undefined || record.count <= 0) continue;
+  const groups = new Map<string, { scenario: string; runs: ProfiledRun[] }>();
+  for (const [record, summary] of summaries) {
+    if (record.error !== undefined || record.count === undefined || record.count <= 0) continue;
     const key = `${record.scenario} rep${record.rep + 1}`;
-    groups.set(key, [...(groups.get(key) ?? []), record]);
+    const group = groups.get(key) ?? { scenario: record.scenario, runs: [] };
+    group.runs.push({ target: record.target, summary, units: record.count });
+    groups.set(key, group);
   }
   const texts: string[] = [];
-  for (const [title, group] of groups) {
-    if (group.length < 2) continue;
-    const runs: ProfiledRun[] = [];
-    for (const record of group) {
-      try {
-        const summary = summarizeProfile(join(outDir, 'profiles', `${profileName(record)}.cpuprofile`), 400);
-        runs.push({ target: record.target, summary, units: record.count ?? 0 });
-      } catch {
-        // Its own section above says why there is no profile.
-      }
-    }
-    const kind = specs.find((spec) => spec.id === group[0].scenario)?.kind;
+  for (const [title, { scenario, runs }] of groups) {
+    if (runs.length < 2) continue;
+    const kind = specs.find((spec) => spec.id === scenario)?.kind;
     const unit = kind === 'fan-out' ? 'delivered message' : kind === 'open-close' ? 'session' : 'message';
-    if (runs.length >= 2) texts.push(comparisonText(title, unit, runs));
+    texts.push(comparisonText(title, unit, runs));
   }
   return texts;
 }
@@ -700,18 +697,20 @@ async function main(): Promise<void> {
 
   if (options.profile) {
     const texts: string[] = [];
+    // Each profile is read once, for its own section and for the comparison.
+    const summaries = new Map<RunRecord, ProfileSummary>();
     for (const record of records) {
       if (record.rssPerSession !== undefined) continue;
       const name = profileName(record);
       try {
-        texts.push(
-          profileText(name, summarizeProfile(join(options.outDir, 'profiles', `${name}.cpuprofile`))),
-        );
+        const summary = summarizeProfile(join(options.outDir, 'profiles', `${name}.cpuprofile`), 400);
+        summaries.set(record, summary);
+        texts.push(profileText(name, summary, 25));
       } catch (error) {
         texts.push(`## ${name}\nno profile: ${error instanceof Error ? error.message : String(error)}\n`);
       }
     }
-    texts.push(...profileComparisons(records, specs, options.outDir));
+    texts.push(...profileComparisons(summaries, specs));
     const profilePath = join(options.outDir, 'profiles', 'summary.txt');
     writeFileSync(profilePath, texts.join('\n'));
     console.log('\n' + texts.join('\n'));
