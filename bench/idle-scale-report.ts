@@ -130,7 +130,9 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
       `target, ${info.reps} repetition(s). Heartbeat every ${info.heartbeatMs} ms during the run; the CPU ` +
       `figure per session is scaled back to the default ${info.defaultPeriodMs / 1000} s period: ` +
       `the window's CPU, less the same server's with no session open (base CPU), per heartbeat ` +
-      `received, ÷ ${info.defaultPeriodMs / 1000} s. Other CPU above ` +
+      `received, ÷ ${info.defaultPeriodMs / 1000} s. Each window of ${info.windowMs / 1000} s starts one ` +
+      'heartbeat period after its sessions opened; at the first step a window later, once the ' +
+      'server has warmed up. Other CPU above ' +
       '10-15% (the rest of the machine) means disturbed figures.',
     '',
     `![idle sessions as their number grows](${chartFile})`,
