@@ -247,6 +247,13 @@ export interface ScenarioSpec {
   sessionsPerSourceAddress?: number;
   /** Fan-out: the audiences measured by default, one scenario each (`--fanout-sizes`). */
   fanOutSizes?: readonly number[];
+  /**
+   * Echo at a fixed offered load: the sessions together start at most this many round trips
+   * a second, each session on a schedule of its own. Below every target's capacity, each
+   * server sees the same traffic, as from users who do not hurry for a faster server;
+   * without it a session sends again as soon as its last round trip is done.
+   */
+  offeredPerSecond?: number;
 }
 
 /**
@@ -396,6 +403,22 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     messageBytes: 32,
     byDefault: true,
     minReps: XHR_ECHO_REPS,
+  },
+  {
+    // The same round trips at one offered load for every target. In the closed loop above
+    // the load generator saturates before the faster servers, so each server there sees
+    // traffic of its own pace. 2,000 a second is under half of what the slowest target here
+    // (an Express app) keeps up with.
+    id: 'xhr-polling-paced',
+    title: 'xhr-polling + xhr_send, 32-byte round trips, 50 sessions, 2,000 a second offered',
+    transport: 'xhr-polling',
+    kind: 'echo',
+    sessions: 50,
+    inFlight: 1,
+    messageBytes: 32,
+    byDefault: true,
+    minReps: XHR_ECHO_REPS,
+    offeredPerSecond: 2000,
   },
   {
     id: 'ws-pingpong-1',
