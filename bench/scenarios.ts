@@ -248,8 +248,8 @@ export interface ScenarioSpec {
   /** Fan-out: the audiences measured by default, one scenario each (`--fanout-sizes`). */
   fanOutSizes?: readonly number[];
   /**
-   * Echo at a fixed offered load: the sessions together start at most this many round trips
-   * a second, each session on a schedule of its own. Below every target's capacity, each
+   * Echo at a fixed offered load (the xhr loads): the sessions together start at most this
+   * many round trips a second, each session on a schedule of its own. Below every target's capacity, each
    * server sees the same traffic, as from users who do not hurry for a faster server;
    * without it a session sends again as soon as its last round trip is done.
    */
