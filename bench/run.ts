@@ -97,7 +97,7 @@ const HELP = `Usage: node build/bench/run.js [options]
                        ${EMBEDDED_TARGETS.join(', ')} on websocket and xhr-streaming,
                        into idle-scale.{md,json,svg}, judged in the goals table; steps
                        ${EMBEDDED_STEPS.join(',')}, 2 repetitions (--reps when given), 20 s
-                       CPU windows at a 5 s heartbeat: about 15 minutes on 2 cores;
+                       CPU windows at a 5 s heartbeat: about 24 minutes on 2 cores;
                        --quick: ${QUICK_STEPS.join(',')}, 1 repetition, 10 s windows)
   --idle-scale-steps a,b,c
                        idle-scale's steps, growing (capped at the open-file limit less 1000;
