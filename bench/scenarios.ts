@@ -330,6 +330,19 @@ function isMinimal(target: TargetName): boolean {
   return target === 'bare-http' || target === 'express-baseline';
 }
 
+/** The 50-session polling echo, and the base of its run at a fixed offered load. */
+const XHR_POLLING: ScenarioSpec = {
+  id: 'xhr-polling',
+  title: 'xhr-polling + xhr_send, 32-byte round trips, 50 sessions',
+  transport: 'xhr-polling',
+  kind: 'echo',
+  sessions: 50,
+  inFlight: 1,
+  messageBytes: 32,
+  byDefault: true,
+  minReps: XHR_ECHO_REPS,
+};
+
 export const SCENARIOS: readonly ScenarioSpec[] = [
   {
     id: 'ws-pingpong',
@@ -393,31 +406,15 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     byDefault: true,
     minReps: XHR_ECHO_REPS,
   },
-  {
-    id: 'xhr-polling',
-    title: 'xhr-polling + xhr_send, 32-byte round trips, 50 sessions',
-    transport: 'xhr-polling',
-    kind: 'echo',
-    sessions: 50,
-    inFlight: 1,
-    messageBytes: 32,
-    byDefault: true,
-    minReps: XHR_ECHO_REPS,
-  },
+  XHR_POLLING,
   {
     // The same round trips at one offered load for every target. In the closed loop above
     // the load generator saturates before the faster servers, so each server there sees
     // traffic of its own pace. 2,000 a second is under half of what the slowest target here
     // (an Express app) keeps up with.
+    ...XHR_POLLING,
     id: 'xhr-polling-paced',
     title: 'xhr-polling + xhr_send, 32-byte round trips, 50 sessions, 2,000 a second offered',
-    transport: 'xhr-polling',
-    kind: 'echo',
-    sessions: 50,
-    inFlight: 1,
-    messageBytes: 32,
-    byDefault: true,
-    minReps: XHR_ECHO_REPS,
     offeredPerSecond: 2000,
   },
   {
