@@ -9,6 +9,7 @@ import type { CpuReply, FanOutArrival, IpcPeer } from './ipc';
 import type { RunRecord } from './report';
 import type { ScenarioSpec } from './scenarios';
 import { epochNow } from './fan-out-message';
+import { systemCallsPerUnit } from './host';
 
 /** One message to every session, at most this long: 15,000 sessions take about a second. */
 const MESSAGE_TIMEOUT_MS = 60_000;
@@ -84,6 +85,7 @@ export async function measureFanOut(
     elapsedMs,
     cpuPerUnitUs: serverMicros / delivered,
     kernelPerUnitUs: (cpuAfter.system - cpuBefore.system) / delivered,
+    ...systemCallsPerUnit(cpuBefore, cpuAfter, delivered),
     serverCpu: serverMicros / 1000 / elapsedMs,
     clientCpu: clientMicros / 1000 / elapsedMs,
     otherCpu:

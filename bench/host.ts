@@ -59,3 +59,36 @@ export async function pretty(text: string, filepath: string): Promise<string> {
     return text;
   }
 }
+
+/**
+ * The read and write system calls this process has made (`syscr`, `syscw` of /proc/self/io:
+ * read, readv, write, writev and kin, the calls Node's sockets use); null where there is no
+ * /proc. Over a window, divided by the messages, they show how many messages each call
+ * carried: in a closed loop that depends on the server's own pace, and the CPU per message
+ * with it.
+ */
+export function systemCalls(): { reads: number; writes: number } | null {
+  try {
+    const text = readFileSync('/proc/self/io', 'utf8');
+    const reads = /^syscr: (\d+)$/m.exec(text);
+    const writes = /^syscw: (\d+)$/m.exec(text);
+    if (reads === null || writes === null) return null;
+    return { reads: Number(reads[1]), writes: Number(writes[1]) };
+  } catch {
+    return null;
+  }
+}
+
+/** The system calls of a window, per message (or session, or heartbeat); empty without counts. */
+export function systemCallsPerUnit(
+  before: { reads?: number; writes?: number },
+  after: { reads?: number; writes?: number },
+  units: number,
+): { readsPerUnit?: number; writesPerUnit?: number } {
+  if (units <= 0 || before.reads === undefined || after.reads === undefined) return {};
+  if (before.writes === undefined || after.writes === undefined) return {};
+  return {
+    readsPerUnit: (after.reads - before.reads) / units,
+    writesPerUnit: (after.writes - before.writes) / units,
+  };
+}

@@ -17,6 +17,9 @@ export type ServerRequest =
 export interface CpuReply {
   user: number;
   system: number;
+  /** Read and write system calls so far; absent where there is no /proc. */
+  reads?: number;
+  writes?: number;
 }
 export interface MemoryReply {
   rss: number;

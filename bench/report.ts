@@ -30,6 +30,9 @@ export interface RunRecord {
   cpuPerUnitUs?: number;
   /** Of that, the kernel's (system time): system calls, and loopback TCP work they do. */
   kernelPerUnitUs?: number;
+  /** Read and write system calls of the server per message (or session, or heartbeat). */
+  readsPerUnit?: number;
+  writesPerUnit?: number;
   /** Server CPU over the window as a share of one core. */
   serverCpu?: number;
   clientCpu?: number;
@@ -130,6 +133,8 @@ function metricsOf(spec: ScenarioSpec): Metric[] {
   const cpu: Metric[] = [
     'cpuPerUnitUs',
     'kernelPerUnitUs',
+    'readsPerUnit',
+    'writesPerUnit',
     'ratePerSecond',
     'serverCpu',
     'clientCpu',
@@ -506,6 +511,8 @@ export function markdown(
         fmt(m.sessions.median),
         fmtSpread(m.serverCpu, msPerSecond),
         fmtSpread(m.cpuPerUnitUs),
+        fmtSpread(m.writesPerUnit),
+        fmtSpread(m.readsPerUnit),
         fmtSpread(m.ratePerSecond),
         fmtSpread(m.clientCpu, percent),
         fmtSpread(m.otherCpu, percent),
@@ -519,6 +526,8 @@ export function markdown(
             'sessions',
             'server CPU ms / s',
             'server CPU µs / heartbeat',
+            'writes / heartbeat',
+            'reads / heartbeat',
             'heartbeats / s',
             'client CPU',
             'other CPU',
@@ -548,6 +557,8 @@ export function markdown(
         target,
         fmtSpread(m.cpuPerUnitUs),
         fmtSpread(m.kernelPerUnitUs),
+        fmtSpread(m.readsPerUnit),
+        fmtSpread(m.writesPerUnit),
         fmtSpread(m.ratePerSecond),
         fmtSpread(m.p50, ms),
         fmtSpread(m.p99, ms),
@@ -563,6 +574,8 @@ export function markdown(
             'target',
             `server CPU µs / ${unit}`,
             'of which kernel µs',
+            `reads / ${unit}`,
+            `writes / ${unit}`,
             `${unit} / s`,
             `${latency}p50 ms`,
             `${latency}p99 ms`,

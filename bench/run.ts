@@ -41,7 +41,7 @@ import {
 import { killChildren, pinning, start, startServer, stop } from './processes';
 import { prepareBaseline, type Baseline } from './baseline';
 import { measureFanOut } from './fan-out-scenario';
-import { SPARE_FILE_DESCRIPTORS, machineBusyMicros, openFileLimit, pretty } from './host';
+import { SPARE_FILE_DESCRIPTORS, machineBusyMicros, openFileLimit, pretty, systemCallsPerUnit } from './host';
 import { measureIdleScale, scaleInfoOf } from './idle-scale-measure';
 import { writeIdleScale } from './idle-scale-output';
 import type { IdleScaleRun } from './idle-scale-report';
@@ -474,7 +474,8 @@ async function runOnce(
         const path = join(options.outDir, 'profiles', profileName(record) + '.cpuprofile');
         await server.peer.request({ type: 'profile-stop', path }, 30_000);
       }
-      const serverMicros = cpuMicros(cpuAfter) - cpuMicros(await cpuBefore);
+      const cpuStart = await cpuBefore;
+      const serverMicros = cpuMicros(cpuAfter) - cpuMicros(cpuStart);
       const clientMicros = result.clientCpu * result.elapsedMs * 1000;
       const otherCpu =
         machineBefore === null || machineAfter === null
@@ -484,7 +485,8 @@ async function runOnce(
         count: result.count,
         elapsedMs: result.elapsedMs,
         cpuPerUnitUs: result.count > 0 ? serverMicros / result.count : NaN,
-        kernelPerUnitUs: result.count > 0 ? (cpuAfter.system - (await cpuBefore).system) / result.count : NaN,
+        kernelPerUnitUs: result.count > 0 ? (cpuAfter.system - cpuStart.system) / result.count : NaN,
+        ...systemCallsPerUnit(cpuStart, cpuAfter, result.count),
         serverCpu: serverMicros / 1000 / result.elapsedMs,
         clientCpu: result.clientCpu,
         otherCpu,

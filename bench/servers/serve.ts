@@ -10,6 +10,7 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { serveRequests } from '../ipc';
 import { fanOutMessage } from '../fan-out-message';
 import type { Broadcast } from './broadcast';
+import { systemCalls } from '../host';
 
 /** Messages per message: the benchmark echoes; this is every target's application. */
 export const ECHO_PATH = '/echo';
@@ -43,7 +44,7 @@ export function serve(server: Server, broadcast?: Broadcast): void {
         return true;
       }
       case 'cpu':
-        return process.cpuUsage();
+        return { ...process.cpuUsage(), ...systemCalls() };
       case 'memory': {
         const gc = (globalThis as { gc?: () => void }).gc;
         if (gc !== undefined) {
