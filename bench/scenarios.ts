@@ -13,6 +13,7 @@ export type TargetName =
   | 'ours-router'
   | 'sockjs-node'
   | 'bare-ws'
+  | 'bare-ws-ballast'
   | 'ws-write-floor'
   | 'ws-minimum'
   | 'bare-http'
@@ -137,6 +138,18 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     library: false,
     description:
       'ws@8 echo server, no SockJS framing, pinging idle sockets every 25 s (floor for websocket scenarios)',
+  },
+  'bare-ws-ballast': {
+    name: 'bare-ws-ballast',
+    script: 'bare-ws.js',
+    wire: 'raw-ws',
+    serves: { websocket: true, http: false },
+    byDefault: false,
+    library: false,
+    // Idle scenarios only (takesPart): what a session's heap costs the idle heartbeats.
+    env: { BENCH_SOCKET_BALLAST: '3' },
+    description:
+      'bare ws keeping 7 small objects (about 0.65 KB of heap) per socket, about what a SockJS session holds on top (idle websocket scenarios only)',
   },
   'ws-write-floor': {
     name: 'ws-write-floor',
@@ -301,6 +314,7 @@ function takesPart(target: TargetName, spec: ScenarioSpec): boolean {
   // Broadcasting with the broker is a variant of the fan-out scenarios only.
   if (TARGETS[target].env?.['BENCH_FANOUT'] !== undefined) return spec.kind === 'fan-out';
   if (target === 'ws-write-floor') return spec.kind === 'fan-out';
+  if (target === 'bare-ws-ballast') return spec.kind === 'idle-cpu' || spec.kind === 'idle-memory';
   // Fan-out compares the SockJS servers' broadcast with ws's; the minimal servers have no
   // sessions to broadcast to, and fastPath changes how requests are routed, not how an
   // open stream is written to.

@@ -22,11 +22,26 @@ const unanswered = new WeakSet<WebSocket>();
 function answered(this: WebSocket): void {
   unanswered.delete(this);
 }
+/**
+ * Target `bare-ws-ballast`: records kept per socket, each a small object and an empty array,
+ * as a session's state is. What the extra heap alone costs idle heartbeats, where the
+ * collector works over the whole heap.
+ */
+const BALLAST = Number(process.env['BENCH_SOCKET_BALLAST'] ?? 0);
+const ballast = new Map<WebSocket, object[]>();
+function ballastRecords(): object[] {
+  const records: object[] = [];
+  for (let i = 0; i < BALLAST; i++)
+    records.push({ a: i, b: null, c: null, d: 1.5 + i, e: [], f: i, g: i, h: i, i, j: i });
+  return records;
+}
 function forget(this: WebSocket): void {
   sockets.delete(this);
+  ballast.delete(this);
 }
 wss.on('connection', (ws) => {
   sockets.add(ws);
+  if (BALLAST > 0) ballast.set(ws, ballastRecords());
   ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
   ws.on('pong', answered);
   ws.on('close', forget);
