@@ -344,17 +344,22 @@ function isMinimal(target: TargetName): boolean {
   return target === 'bare-http' || target === 'express-baseline';
 }
 
-/** The 50-session polling echo, and the base of its run at a fixed offered load. */
-const XHR_POLLING: ScenarioSpec = {
-  id: 'xhr-polling',
-  title: 'xhr-polling + xhr_send, 32-byte round trips, 50 sessions',
-  transport: 'xhr-polling',
+/** The xhr echoes: 50 sessions, one 32-byte message in flight each. */
+const XHR_ECHO = {
   kind: 'echo',
   sessions: 50,
   inFlight: 1,
   messageBytes: 32,
   byDefault: true,
   minReps: XHR_ECHO_REPS,
+} as const;
+
+/** The 50-session polling echo, and the base of its run at a fixed offered load. */
+const XHR_POLLING: ScenarioSpec = {
+  ...XHR_ECHO,
+  id: 'xhr-polling',
+  title: 'xhr-polling + xhr_send, 32-byte round trips, 50 sessions',
+  transport: 'xhr-polling',
 };
 
 export const SCENARIOS: readonly ScenarioSpec[] = [
@@ -410,15 +415,10 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     byDefault: true,
   },
   {
+    ...XHR_ECHO,
     id: 'xhr-streaming',
     title: 'xhr-streaming + xhr_send, 32-byte echo, 50 sessions',
     transport: 'xhr-streaming',
-    kind: 'echo',
-    sessions: 50,
-    inFlight: 1,
-    messageBytes: 32,
-    byDefault: true,
-    minReps: XHR_ECHO_REPS,
   },
   XHR_POLLING,
   {
