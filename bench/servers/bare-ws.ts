@@ -37,7 +37,7 @@ function ballastRecords(): object[] {
 }
 function forget(this: WebSocket): void {
   sockets.delete(this);
-  ballast.delete(this);
+  if (BALLAST > 0) ballast.delete(this);
 }
 wss.on('connection', (ws) => {
   sockets.add(ws);
