@@ -123,6 +123,13 @@ async function runSteps(
         const after = await server.peer.request<MemoryReply>({ type: 'memory' }, 60_000);
         record.rssPerSession = (after.rss - after.young - (base.rss - base.young)) / open;
         record.heapPerSession = (after.heapUsed + after.external - base.heapUsed - base.external) / open;
+        record.oldCommittedPerSession = (after.oldCommitted - base.oldCommitted) / open;
+        if (after.mallocArena !== null && base.mallocArena !== null) {
+          record.mallocArenaPerSession = (after.mallocArena - base.mallocArena) / open;
+        }
+        if (after.oldFree !== null && base.oldFree !== null) {
+          record.oldFreePerSession = (after.oldFree - base.oldFree) / open;
+        }
         record.rss = after.rss;
         record.baseRss = base.rss;
         record.baseCpuMsPerSecond = baseCpuMsPerSecond;
@@ -170,12 +177,16 @@ async function runSteps(
   return records;
 }
 
+const kib = (bytes: number | undefined): string => (bytes === undefined ? '?' : (bytes / 1024).toFixed(2));
+
 function describe(record: StepRecord): string {
   const head = `${String(record.step).padStart(6)} sessions: `;
   if (record.error !== undefined) return head + `FAILED: ${record.error}`;
   return (
     head +
-    `${((record.rssPerSession ?? NaN) / 1024).toFixed(2)} KiB RSS, ${((record.heapPerSession ?? NaN) / 1024).toFixed(2)} KiB heap /session; ` +
+    `${((record.rssPerSession ?? NaN) / 1024).toFixed(2)} KiB RSS (V8 old ${kib(record.oldCommittedPerSession)}, ` +
+    `malloc ${kib(record.mallocArenaPerSession)}; ` +
+    `${kib(record.oldFreePerSession)} free before compaction), ${kib(record.heapPerSession)} KiB heap /session; ` +
     `${(record.cpuMsPerSecond ?? NaN).toFixed(2)} ms CPU/s, ${Math.round(record.heartbeatsPerSecond ?? 0)} heartbeats/s, ` +
     `other CPU ${record.otherCpu === undefined ? '?' : Math.round(record.otherCpu * 100) + '%'}`
   );

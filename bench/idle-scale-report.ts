@@ -35,6 +35,12 @@ export interface StepRecord {
   rssPerSession?: number;
   /** heapUsed + external per session. */
   heapPerSession?: number;
+  /** Where the RSS per session lies: V8's heap outside the young generation, committed... */
+  oldCommittedPerSession?: number;
+  /** ...and the main thread's malloc arena; the rest is RSS less both. */
+  mallocArenaPerSession?: number;
+  /** Free in V8's old generation before the compacting collection: not in the RSS figure. */
+  oldFreePerSession?: number;
   rss?: number;
   /** RSS of the server before the first step (listening, warmed up, no session open). */
   baseRss?: number;
@@ -58,7 +64,7 @@ export interface IdleScaleRun {
 /** The cost per session at the largest step within this share of the smallest: constant. */
 export const CONSTANT_SLOPE = 0.1;
 
-export type FigureKey = 'rss' | 'heap' | 'cpu';
+export type FigureKey = 'rss' | 'heap' | 'cpu' | 'oldCommitted' | 'mallocArena' | 'otherResident' | 'oldFree';
 
 type Figure = (record: StepRecord, info: ScaleInfo) => number | undefined;
 
@@ -94,7 +100,39 @@ export const FIGURES: Record<FigureKey, { title: string; unit: string; value: Fi
     scale: 1 / 1024,
   },
   cpu: { title: 'heartbeat CPU per session at 25 s', unit: 'µs/s', value: cpuAtDefault, scale: 1 },
+  oldCommitted: {
+    title: "V8's old generation, committed, per session",
+    unit: 'KiB',
+    value: (r) => r.oldCommittedPerSession,
+    scale: 1 / 1024,
+  },
+  mallocArena: {
+    title: 'main malloc arena per session',
+    unit: 'KiB',
+    value: (r) => r.mallocArenaPerSession,
+    scale: 1 / 1024,
+  },
+  otherResident: {
+    title: 'rest of RSS per session',
+    unit: 'KiB',
+    value: (r) =>
+      r.rssPerSession === undefined ||
+      r.oldCommittedPerSession === undefined ||
+      r.mallocArenaPerSession === undefined
+        ? undefined
+        : r.rssPerSession - r.oldCommittedPerSession - r.mallocArenaPerSession,
+    scale: 1 / 1024,
+  },
+  oldFree: {
+    title: "free in V8's old generation before compaction, per session",
+    unit: 'KiB',
+    value: (r) => r.oldFreePerSession,
+    scale: 1 / 1024,
+  },
 };
+
+/** The parts RSS per session is split into, in the order the report lists them. */
+const RSS_PARTS = ['oldCommitted', 'mallocArena', 'otherResident'] as const;
 
 function valuesOf(
   records: readonly StepRecord[],
@@ -229,6 +267,29 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
         ]),
       ),
     );
+    if (!records.some((r) => r.transport === transport && r.mallocArenaPerSession !== undefined)) continue;
+    out.push('', `### ${transport}: where the RSS one more session adds lies`, '');
+    out.push(
+      "The RSS slope above, split: V8's heap outside the young generation (the used heap of the " +
+        "heap column and what compaction leaves free), the main thread's malloc arena (the `[heap]` " +
+        'mapping: native objects per socket, and what the allocator keeps after frees), and the ' +
+        'rest (other mappings: thread arenas, large allocations, code). Each reading follows a ' +
+        'compacting collection; the last column is what the ordinary full collections before it ' +
+        'had left free between live objects, which RSS would hold without it.',
+      '',
+    );
+    out.push(
+      ...tableLines(
+        ['target', 'RSS', 'V8 old generation', 'main malloc arena', 'rest', 'free before compaction'],
+        targets.map((target) => [
+          target,
+          marginalText({ records, info, transport, target, key: 'rss' }),
+          ...([...RSS_PARTS, 'oldFree'] as const).map((key) =>
+            marginalText({ records, info, transport, target, key }, false),
+          ),
+        ]),
+      ),
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -334,17 +395,20 @@ export function marginalSlopes({ records, info, transport, target, key }: Figure
   };
 }
 
-function marginalText(series: FigureSeries): string {
+/**
+ * The two slopes of a figure, and their ratio with its verdict unless `withVerdict` is
+ * false: for the parts of RSS, small amounts on either side of zero, where a ratio says
+ * nothing.
+ */
+function marginalText(series: FigureSeries, withVerdict = true): string {
   const slopes = marginalSlopes(series);
   if (slopes === null) return '–';
   const { first, last, ratio, steps } = slopes;
   const figure = FIGURES[series.key];
   const f = (v: number): string => fmt(v * figure.scale);
   const span = (a: number, b: number): string => `${fmt(a)}→${fmt(b)}`;
-  return (
-    `${f(first)} (${span(steps[0], steps[1])}) → ${f(last)} (${span(steps[1], steps[2])}) ${figure.unit}: ` +
-    `${ratio.toFixed(2)}x, ${slopeVerdict(ratio)}`
-  );
+  const values = `${f(first)} (${span(steps[0], steps[1])}) → ${f(last)} (${span(steps[1], steps[2])}) ${figure.unit}`;
+  return withVerdict ? `${values}: ${ratio.toFixed(2)}x, ${slopeVerdict(ratio)}` : values;
 }
 
 /** Sessions on the x axis; per transport, bytes per session and CPU per session on y. */

@@ -13,7 +13,7 @@ export type ServerRequest =
   | { id: number; type: 'fanout'; index: number; bytes: number }
   | { id: number; type: 'exit' };
 
-/** What a server reports: CPU in microseconds, memory in bytes (after a full GC). */
+/** What a server reports: CPU in microseconds, memory in bytes (after full, compacting GCs). */
 export interface CpuReply {
   user: number;
   system: number;
@@ -25,6 +25,19 @@ export interface MemoryReply {
   rss: number;
   /** Resident bytes of V8's young generation (new space and its large objects). */
   young: number;
+  /** Resident bytes of V8's heap outside the young generation, after a compacting collection. */
+  oldCommitted: number;
+  /**
+   * Bytes free in those pages after the ordinary full collections, before the compacting
+   * one: what the collector's heuristics left between live objects. Null without gc().
+   */
+  oldFree: number | null;
+  /**
+   * Resident bytes of the main thread's malloc arena (the `[heap]` mapping): where Node's
+   * native objects per socket live (libuv handles, parsers, write requests); null where
+   * /proc does not say.
+   */
+  mallocArena: number | null;
   heapUsed: number;
   external: number;
   gc: boolean;

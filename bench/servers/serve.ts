@@ -6,11 +6,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
-import { getHeapSpaceStatistics } from 'node:v8';
 import { serveRequests } from '../ipc';
 import { fanOutMessage } from '../fan-out-message';
 import type { Broadcast } from './broadcast';
 import { systemCalls } from '../host';
+import { measureMemory } from './memory';
 
 /** Messages per message: the benchmark echoes; this is every target's application. */
 export const ECHO_PATH = '/echo';
@@ -45,22 +45,8 @@ export function serve(server: Server, broadcast?: Broadcast): void {
       }
       case 'cpu':
         return { ...process.cpuUsage(), ...systemCalls() };
-      case 'memory': {
-        const gc = (globalThis as { gc?: () => void }).gc;
-        if (gc !== undefined) {
-          // Two passes: the first can leave weakly held and finalizable objects behind.
-          gc();
-          gc();
-        }
-        const usage = process.memoryUsage();
-        return {
-          rss: usage.rss,
-          young: youngGeneration(),
-          heapUsed: usage.heapUsed,
-          external: usage.external,
-          gc: gc !== undefined,
-        };
-      }
+      case 'memory':
+        return measureMemory();
       case 'profile-start':
         return profiler.start();
       case 'profile-stop':
@@ -80,17 +66,6 @@ export function serve(server: Server, broadcast?: Broadcast): void {
     const { port } = server.address() as AddressInfo;
     process.send?.({ type: 'ready', port, pid: process.pid });
   });
-}
-
-/** The young generation's resident size: V8 grows it with the allocation rate, up to 32 MiB. */
-function youngGeneration(): number {
-  let bytes = 0;
-  for (const space of getHeapSpaceStatistics()) {
-    if (space.space_name === 'new_space' || space.space_name === 'new_large_object_space') {
-      bytes += space.physical_space_size;
-    }
-  }
-  return bytes;
 }
 
 /**
