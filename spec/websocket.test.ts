@@ -333,7 +333,8 @@ describe('websocket transports', () => {
       }
     });
 
-    for (const length of [10, 200]) {
+    // From 1 KiB on, a native search and a loop over words look for it.
+    for (const length of [10, 200, 1024, 70_000]) {
       it(`ends the connection on a raw control character in ${length} characters`, async () => {
         const ws = await WsClient.connect(`${server.url}/echo/000/${randomUUID()}/websocket`);
         assert.equal(await ws.recv(), 'o');

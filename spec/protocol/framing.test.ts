@@ -221,9 +221,17 @@ describe('protocol', () => {
         for (const at of [0, 1, 2, 3, 64, 65, 66, 67, 98, 99])
           texts.push('x'.repeat(at) + special + 'y'.repeat(99 - at));
       }
+      // From 1 KiB on the bytes are checked by Node's native searches and a loop over
+      // words for control characters: every special character at the ends and near the
+      // middle of a long message, and text outside ASCII too.
+      for (const special of [...asciiSpecials(), '\u00e9', '\u4e2d']) {
+        for (const at of [0, 1, 2, 3, 1024, 1025, 1026, 2046, 2047])
+          texts.push('x'.repeat(at) + special + 'y'.repeat(2047 - at));
+      }
       const batches = [
         ['plain', 'x'.repeat(300)],
         ['plain', 'quo"te', '\u00e9t\u00e9'],
+        ['z'.repeat(1500), 'plain', 'x'.repeat(70_000)],
       ];
       for (const batch of [...texts.map((text) => [text]), ...batches]) {
         const sent = await POST(`${transUrl}/xhr_send`, { body: JSON.stringify(batch) });
@@ -236,11 +244,14 @@ describe('protocol', () => {
     it('refuses a raw control character in a plain-looking send, short or long', async () => {
       const transUrl = base + newSession();
       assert.equal((await POST(`${transUrl}/xhr`)).body, 'o\n');
-      for (const length of [10, 200]) {
-        // JSON forbids it unescaped; a ["..."] of ASCII must not slip past the parser.
-        const r = await POST(`${transUrl}/xhr_send`, { body: '["' + 'x'.repeat(length - 1) + '\x01"]' });
-        assert.equal(r.status, 500);
-        assert.equal(r.body, 'Broken JSON encoding.');
+      for (const length of [10, 200, 1024, 5000]) {
+        for (const at of new Set([0, length >> 1, length - 1])) {
+          // JSON forbids it unescaped; a ["..."] of ASCII must not slip past the parser.
+          const text = 'x'.repeat(at) + '\x01' + 'x'.repeat(length - 1 - at);
+          const r = await POST(`${transUrl}/xhr_send`, { body: '["' + text + '"]' });
+          assert.equal(r.status, 500);
+          assert.equal(r.body, 'Broken JSON encoding.');
+        }
       }
       // The session is unharmed.
       assert.equal((await POST(`${transUrl}/xhr_send`, { body: '["fine"]' })).status, 204);
