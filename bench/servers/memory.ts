@@ -52,7 +52,7 @@ function mallocArena(): number | null {
 /**
  * A full collection compacts only the pages its heuristics pick, so the free space left
  * between live objects depends on when the last one ran and on what the burst before it
- * left: from 0.5 to 1.1 KiB per idle xhr-streaming session at 18,000 in runs of the same
+ * left: from 0.4 to 1.2 KiB per idle xhr-streaming session at 18,000 in runs of the same
  * server. V8's memory reducer compacts once a process goes quiet; this does the same at
  * once, so that every reading counts what the sessions hold, not the collector's timing.
  * What the collections before it left free is reported beside (oldFree).
