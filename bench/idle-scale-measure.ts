@@ -146,9 +146,15 @@ async function runSteps(
           { type: 'measure', durationMs: options.windowMs },
           options.windowMs + 30_000,
         );
-        const serverMicros =
-          cpuMicros(await server.peer.request<CpuReply>({ type: 'cpu' }, 10_000)) -
-          cpuMicros(await cpuBefore);
+        const cpuAfter = await server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
+        const cpuStart = await cpuBefore;
+        const serverMicros = cpuMicros(cpuAfter) - cpuMicros(cpuStart);
+        if (cpuAfter.majorCollections !== undefined && cpuStart.majorCollections !== undefined) {
+          record.majorCollections = cpuAfter.majorCollections - cpuStart.majorCollections;
+          record.majorCollectionMs = (cpuAfter.majorCollectionMs ?? 0) - (cpuStart.majorCollectionMs ?? 0);
+          record.minorCollections = (cpuAfter.minorCollections ?? 0) - (cpuStart.minorCollections ?? 0);
+          record.minorCollectionMs = (cpuAfter.minorCollectionMs ?? 0) - (cpuStart.minorCollectionMs ?? 0);
+        }
         const machineAfter = machineBusyMicros();
         const seconds = window.elapsedMs / 1000;
         record.cpuMsPerSecond = serverMicros / 1000 / seconds;
@@ -188,6 +194,8 @@ function describe(record: StepRecord): string {
     `malloc ${kib(record.mallocArenaPerSession)}; ` +
     `${kib(record.oldFreePerSession)} free before compaction), ${kib(record.heapPerSession)} KiB heap /session; ` +
     `${(record.cpuMsPerSecond ?? NaN).toFixed(2)} ms CPU/s, ${Math.round(record.heartbeatsPerSecond ?? 0)} heartbeats/s, ` +
+    `GC ${record.majorCollections ?? '?'} full (${(record.majorCollectionMs ?? NaN).toFixed(0)} ms), ` +
+    `${record.minorCollections ?? '?'} young (${(record.minorCollectionMs ?? NaN).toFixed(0)} ms), ` +
     `other CPU ${record.otherCpu === undefined ? '?' : Math.round(record.otherCpu * 100) + '%'}`
   );
 }

@@ -50,6 +50,11 @@ export interface StepRecord {
   baseCpuMsPerSecond?: number;
   /** Heartbeats the load generator received per second: proof that they flowed. */
   heartbeatsPerSecond?: number;
+  /** Full and young collections in the window, and the main thread's pauses in them (ms). */
+  majorCollections?: number;
+  majorCollectionMs?: number;
+  minorCollections?: number;
+  minorCollectionMs?: number;
   /** Sessions the server closed during the window. */
   closedInWindow?: number;
   otherCpu?: number;
@@ -200,6 +205,8 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
           fmtSpread(spread(valuesOf(records, info, transport, target, step, cpuPerHeartbeat))),
           fmtSpread(spread(mine('cpu'))),
           fmtSpread(spread(other), (v) => `${Math.round(v * 100)}%`),
+          collectionsText(records, info, transport, target, step, 'major'),
+          collectionsText(records, info, transport, target, step, 'minor'),
         ];
         for (const reference of references) {
           const theirs = (key: keyof typeof FIGURES): (number | null)[] =>
@@ -225,6 +232,8 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
           'CPU µs / heartbeat',
           'CPU µs / s / session at 25 s',
           'other CPU',
+          'full GCs in window (ms)',
+          'young GCs in window (ms)',
           ...references.flatMap((r) => [`RSS ÷ ${r}`, `CPU ÷ ${r}`]),
           'failed',
         ],
@@ -292,6 +301,31 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
     );
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * The collections of the CPU window, each repetition's count with the main thread's pauses
+ * in them: a window that caught a full collection of a large heap reads dearer than one
+ * that did not.
+ */
+function collectionsText(
+  records: readonly StepRecord[],
+  info: ScaleInfo,
+  transport: Transport,
+  target: TargetName,
+  step: number,
+  kind: 'major' | 'minor',
+): string {
+  const counts = valuesOf(records, info, transport, target, step, (r) =>
+    kind === 'major' ? r.majorCollections : r.minorCollections,
+  );
+  const ms = valuesOf(records, info, transport, target, step, (r) =>
+    kind === 'major' ? r.majorCollectionMs : r.minorCollectionMs,
+  );
+  const parts = counts.flatMap((count, rep) =>
+    count === null ? [] : [`${count} (${Math.round(ms[rep] ?? 0)})`],
+  );
+  return parts.length === 0 ? '–' : parts.join(', ');
 }
 
 /** One figure of one target over the steps of a run. */

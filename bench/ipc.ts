@@ -20,6 +20,11 @@ export interface CpuReply {
   /** Read and write system calls so far; absent where there is no /proc. */
   reads?: number;
   writes?: number;
+  /** Full (mark-compact) and young collections so far, and the main thread's pauses, ms. */
+  majorCollections?: number;
+  majorCollectionMs?: number;
+  minorCollections?: number;
+  minorCollectionMs?: number;
 }
 export interface MemoryReply {
   rss: number;

@@ -11,6 +11,7 @@ import { fanOutMessage } from '../fan-out-message';
 import type { Broadcast } from './broadcast';
 import { systemCalls } from '../host';
 import { measureMemory } from './memory';
+import { collections } from './collections';
 
 /** Messages per message: the benchmark echoes; this is every target's application. */
 export const ECHO_PATH = '/echo';
@@ -44,7 +45,7 @@ export function serve(server: Server, broadcast?: Broadcast): void {
         return true;
       }
       case 'cpu':
-        return { ...process.cpuUsage(), ...systemCalls() };
+        return { ...process.cpuUsage(), ...systemCalls(), ...collections() };
       case 'memory':
         return measureMemory();
       case 'profile-start':
