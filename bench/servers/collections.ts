@@ -1,9 +1,9 @@
 /**
  * The collections a target server has run since it started, from Node's `gc` performance
  * entries: how many full (mark-compact) and young-generation ones, and the time the main
- * thread spent in them.
- * Over a window it tells a window that caught a full collection of a large heap from one
- * that did not, which moves heartbeat CPU at 18,000 sessions by a quarter between windows.
+ * thread spent in them. Heartbeat CPU at one idle-scale step moves by up to a quarter
+ * between windows; this tells a window that caught a full collection of a large heap, or
+ * costly young ones, from one that did not.
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 
