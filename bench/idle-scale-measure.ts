@@ -77,6 +77,7 @@ export function takesPart(target: TargetName, transport: ScaleTransport): boolea
 
 const delay = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 const cpuMicros = (usage: CpuReply): number => usage.user + usage.system;
+type CollectionKey = 'majorCollections' | 'majorCollectionMs' | 'minorCollections' | 'minorCollectionMs';
 
 /** One server through every step; a failed step ends the run, its figures kept. */
 async function runSteps(
@@ -123,13 +124,13 @@ async function runSteps(
         const after = await server.peer.request<MemoryReply>({ type: 'memory' }, 60_000);
         record.rssPerSession = (after.rss - after.young - (base.rss - base.young)) / open;
         record.heapPerSession = (after.heapUsed + after.external - base.heapUsed - base.external) / open;
-        record.oldCommittedPerSession = (after.oldCommitted - base.oldCommitted) / open;
-        if (after.mallocArena !== null && base.mallocArena !== null) {
-          record.mallocArenaPerSession = (after.mallocArena - base.mallocArena) / open;
-        }
-        if (after.oldFree !== null && base.oldFree !== null) {
-          record.oldFreePerSession = (after.oldFree - base.oldFree) / open;
-        }
+        const perSession = (key: 'oldCommitted' | 'mallocArena' | 'oldFree'): number | undefined => {
+          const [now, before] = [after[key], base[key]];
+          return now === null || before === null ? undefined : (now - before) / open;
+        };
+        record.oldCommittedPerSession = perSession('oldCommitted');
+        record.mallocArenaPerSession = perSession('mallocArena');
+        record.oldFreePerSession = perSession('oldFree');
         record.rss = after.rss;
         record.baseRss = base.rss;
         record.baseCpuMsPerSecond = baseCpuMsPerSecond;
@@ -150,10 +151,11 @@ async function runSteps(
         const cpuStart = await cpuBefore;
         const serverMicros = cpuMicros(cpuAfter) - cpuMicros(cpuStart);
         if (cpuAfter.majorCollections !== undefined && cpuStart.majorCollections !== undefined) {
-          record.majorCollections = cpuAfter.majorCollections - cpuStart.majorCollections;
-          record.majorCollectionMs = (cpuAfter.majorCollectionMs ?? 0) - (cpuStart.majorCollectionMs ?? 0);
-          record.minorCollections = (cpuAfter.minorCollections ?? 0) - (cpuStart.minorCollections ?? 0);
-          record.minorCollectionMs = (cpuAfter.minorCollectionMs ?? 0) - (cpuStart.minorCollectionMs ?? 0);
+          const inWindow = (key: CollectionKey): number => (cpuAfter[key] ?? 0) - (cpuStart[key] ?? 0);
+          record.majorCollections = inWindow('majorCollections');
+          record.majorCollectionMs = inWindow('majorCollectionMs');
+          record.minorCollections = inWindow('minorCollections');
+          record.minorCollectionMs = inWindow('minorCollectionMs');
         }
         const machineAfter = machineBusyMicros();
         const seconds = window.elapsedMs / 1000;
@@ -190,7 +192,7 @@ function describe(record: StepRecord): string {
   if (record.error !== undefined) return head + `FAILED: ${record.error}`;
   return (
     head +
-    `${((record.rssPerSession ?? NaN) / 1024).toFixed(2)} KiB RSS (V8 old ${kib(record.oldCommittedPerSession)}, ` +
+    `${kib(record.rssPerSession)} KiB RSS (V8 old ${kib(record.oldCommittedPerSession)}, ` +
     `malloc ${kib(record.mallocArenaPerSession)}; ` +
     `${kib(record.oldFreePerSession)} free before compaction), ${kib(record.heapPerSession)} KiB heap /session; ` +
     `${(record.cpuMsPerSecond ?? NaN).toFixed(2)} ms CPU/s, ${Math.round(record.heartbeatsPerSecond ?? 0)} heartbeats/s, ` +
