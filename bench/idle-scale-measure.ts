@@ -160,6 +160,9 @@ async function runSteps(
         const machineAfter = machineBusyMicros();
         const seconds = window.elapsedMs / 1000;
         record.cpuMsPerSecond = serverMicros / 1000 / seconds;
+        record.systemCpuMsPerSecond = (cpuAfter.system - cpuStart.system) / 1000 / seconds;
+        if (cpuAfter.mainThread !== undefined && cpuStart.mainThread !== undefined)
+          record.mainThreadCpuMsPerSecond = (cpuAfter.mainThread - cpuStart.mainThread) / 1000 / seconds;
         record.heartbeatsPerSecond = window.count / seconds;
         record.closedInWindow = window.errors;
         record.otherCpu =
@@ -195,7 +198,7 @@ function describe(record: StepRecord): string {
     `${kib(record.rssPerSession)} KiB RSS (V8 old ${kib(record.oldCommittedPerSession)}, ` +
     `malloc ${kib(record.mallocArenaPerSession)}; ` +
     `${kib(record.oldFreePerSession)} free before compaction), ${kib(record.heapPerSession)} KiB heap /session; ` +
-    `${(record.cpuMsPerSecond ?? NaN).toFixed(2)} ms CPU/s, ${Math.round(record.heartbeatsPerSecond ?? 0)} heartbeats/s, ` +
+    `${(record.cpuMsPerSecond ?? NaN).toFixed(2)} ms CPU/s (main thread ${(record.mainThreadCpuMsPerSecond ?? NaN).toFixed(2)}, kernel ${(record.systemCpuMsPerSecond ?? NaN).toFixed(2)}), ${Math.round(record.heartbeatsPerSecond ?? 0)} heartbeats/s, ` +
     `GC ${record.majorCollections ?? '?'} full (${(record.majorCollectionMs ?? NaN).toFixed(0)} ms), ` +
     `${record.minorCollections ?? '?'} young (${(record.minorCollectionMs ?? NaN).toFixed(0)} ms), ` +
     `other CPU ${record.otherCpu === undefined ? '?' : Math.round(record.otherCpu * 100) + '%'}`

@@ -46,6 +46,10 @@ export interface StepRecord {
   baseRss?: number;
   /** Server CPU over the window, in milliseconds per second, at the shortened heartbeat. */
   cpuMsPerSecond?: number;
+  /** Of it, the kernel's (system time): on loopback it carries the delivery to the client's socket. */
+  systemCpuMsPerSecond?: number;
+  /** Of it, the main thread's (user and kernel): the rest is V8's and libuv's helper threads. */
+  mainThreadCpuMsPerSecond?: number;
   /** The same server's CPU with no session open, before the first step. */
   baseCpuMsPerSecond?: number;
   /** Heartbeats the load generator received per second: proof that they flowed. */
@@ -69,7 +73,17 @@ export interface IdleScaleRun {
 /** The cost per session at the largest step within this share of the smallest: constant. */
 export const CONSTANT_SLOPE = 0.1;
 
-export type FigureKey = 'rss' | 'heap' | 'cpu' | 'oldCommitted' | 'mallocArena' | 'otherResident' | 'oldFree';
+export type FigureKey =
+  | 'rss'
+  | 'heap'
+  | 'cpu'
+  | 'cpuMainThread'
+  | 'cpuKernel'
+  | 'cpuHelpers'
+  | 'oldCommitted'
+  | 'mallocArena'
+  | 'otherResident'
+  | 'oldFree';
 
 type Figure = (record: StepRecord, info: ScaleInfo) => number | undefined;
 
@@ -95,7 +109,26 @@ const cpuAtDefault: Figure = (r, info) => {
   return perHeartbeat === undefined ? undefined : perHeartbeat / (info.defaultPeriodMs / 1000);
 };
 
-/** The three figures per session each step gives, with their titles and units. */
+/**
+ * A share of the window's CPU (ms per second), per session at the default period as
+ * cpuAtDefault is, without the idle base: the parts serve the slopes, where it drops out.
+ */
+const cpuShareAtDefault =
+  (share: (r: StepRecord) => number | undefined): Figure =>
+  (r, info) => {
+    const ms = share(r);
+    return ms === undefined || !r.heartbeatsPerSecond
+      ? undefined
+      : (ms * 1000) / r.heartbeatsPerSecond / (info.defaultPeriodMs / 1000);
+  };
+
+/** The CPU of the threads other than the main one: V8's helpers (marking, sweeping, compiling), libuv's pool. */
+const helperCpu = (r: StepRecord): number | undefined =>
+  r.cpuMsPerSecond === undefined || r.mainThreadCpuMsPerSecond === undefined
+    ? undefined
+    : r.cpuMsPerSecond - r.mainThreadCpuMsPerSecond;
+
+/** The figures per session each step gives, with their titles and units. */
 export const FIGURES: Record<FigureKey, { title: string; unit: string; value: Figure; scale: number }> = {
   rss: { title: 'RSS per session', unit: 'KiB', value: (r) => r.rssPerSession, scale: 1 / 1024 },
   heap: {
@@ -105,6 +138,24 @@ export const FIGURES: Record<FigureKey, { title: string; unit: string; value: Fi
     scale: 1 / 1024,
   },
   cpu: { title: 'heartbeat CPU per session at 25 s', unit: 'µs/s', value: cpuAtDefault, scale: 1 },
+  cpuMainThread: {
+    title: "the main thread's heartbeat CPU per session at 25 s",
+    unit: 'µs/s',
+    value: cpuShareAtDefault((r) => r.mainThreadCpuMsPerSecond),
+    scale: 1,
+  },
+  cpuKernel: {
+    title: "the kernel's heartbeat CPU per session at 25 s",
+    unit: 'µs/s',
+    value: cpuShareAtDefault((r) => r.systemCpuMsPerSecond),
+    scale: 1,
+  },
+  cpuHelpers: {
+    title: "helper threads' heartbeat CPU per session at 25 s",
+    unit: 'µs/s',
+    value: cpuShareAtDefault(helperCpu),
+    scale: 1,
+  },
   oldCommitted: {
     title: "V8's old generation, committed, per session",
     unit: 'KiB',
@@ -138,6 +189,8 @@ export const FIGURES: Record<FigureKey, { title: string; unit: string; value: Fi
 
 /** The parts RSS per session is split into, in the order the report lists them. */
 const RSS_PARTS = ['oldCommitted', 'mallocArena', 'otherResident'] as const;
+/** The parts of the heartbeat CPU the report lists: by thread, and the kernel's across them. */
+const CPU_PARTS = ['cpuMainThread', 'cpuKernel', 'cpuHelpers'] as const;
 
 function valuesOf(
   records: readonly StepRecord[],
@@ -276,29 +329,54 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
         ]),
       ),
     );
-    if (!records.some((r) => r.transport === transport && r.mallocArenaPerSession !== undefined)) continue;
-    out.push('', `### ${transport}: where the RSS one more session adds lies`, '');
-    out.push(
-      "The RSS slope above, split: V8's heap outside the young generation (the used heap of the " +
-        "heap column and what compaction leaves free), the main thread's malloc arena (the `[heap]` " +
-        'mapping: native objects per socket, and what the allocator keeps after frees), and the ' +
-        'rest (other mappings: thread arenas, large allocations, code). Each reading follows a ' +
-        'compacting collection; the last column is what the ordinary full collections before it ' +
-        'had left free between live objects, which RSS would hold without it.',
-      '',
-    );
-    out.push(
-      ...tableLines(
-        ['target', 'RSS', 'V8 old generation', 'main malloc arena', 'rest', 'free before compaction'],
-        targets.map((target) => [
-          target,
-          marginalText({ records, info, transport, target, key: 'rss' }),
-          ...([...RSS_PARTS, 'oldFree'] as const).map((key) =>
-            marginalText({ records, info, transport, target, key }, false),
-          ),
-        ]),
-      ),
-    );
+    if (records.some((r) => r.transport === transport && r.mallocArenaPerSession !== undefined)) {
+      out.push('', `### ${transport}: where the RSS one more session adds lies`, '');
+      out.push(
+        "The RSS slope above, split: V8's heap outside the young generation (the used heap of the " +
+          "heap column and what compaction leaves free), the main thread's malloc arena (the `[heap]` " +
+          'mapping: native objects per socket, and what the allocator keeps after frees), and the ' +
+          'rest (other mappings: thread arenas, large allocations, code). Each reading follows a ' +
+          'compacting collection; the last column is what the ordinary full collections before it ' +
+          'had left free between live objects, which RSS would hold without it.',
+        '',
+      );
+      out.push(
+        ...tableLines(
+          ['target', 'RSS', 'V8 old generation', 'main malloc arena', 'rest', 'free before compaction'],
+          targets.map((target) => [
+            target,
+            marginalText({ records, info, transport, target, key: 'rss' }),
+            ...([...RSS_PARTS, 'oldFree'] as const).map((key) =>
+              marginalText({ records, info, transport, target, key }, false),
+            ),
+          ]),
+        ),
+      );
+    }
+    if (records.some((r) => r.transport === transport && r.mainThreadCpuMsPerSecond !== undefined)) {
+      out.push('', `### ${transport}: where the heartbeat CPU one more session adds goes`, '');
+      out.push(
+        'The CPU slope above, split by thread: the main thread (the JavaScript and its system ' +
+          "calls, from the kernel's scheduler statistics of that thread) and the helper threads " +
+          "(V8's concurrent marking, sweeping and compiling, libuv's pool), which run when V8 " +
+          "decides; beside them the kernel's share of both (system time), which on loopback " +
+          "includes delivering each write to the client's socket.",
+        '',
+      );
+      out.push(
+        ...tableLines(
+          ['target', 'CPU', 'main thread', 'of the CPU, in the kernel', 'helper threads'],
+          targets.map((target) => [
+            target,
+            marginalText({ records, info, transport, target, key: 'cpu' }),
+            marginalText({ records, info, transport, target, key: 'cpuMainThread' }),
+            ...(['cpuKernel', 'cpuHelpers'] as const).map((key) =>
+              marginalText({ records, info, transport, target, key }, false),
+            ),
+          ]),
+        ),
+      );
+    }
   }
   return out.join('\n') + '\n';
 }
@@ -367,13 +445,11 @@ function totalAt(
   info: ScaleInfo,
   key: keyof typeof FIGURES,
 ): { total: number; count: number } | null {
-  if (key === 'cpu') {
-    if (r.cpuMsPerSecond === undefined || !r.heartbeatsPerSecond) return null;
-    const perPeriod = info.defaultPeriodMs / 1000;
-    return {
-      total: ((r.cpuMsPerSecond - (r.baseCpuMsPerSecond ?? 0)) * 1000) / perPeriod,
-      count: r.heartbeatsPerSecond,
-    };
+  if (key === 'cpu' || (CPU_PARTS as readonly FigureKey[]).includes(key)) {
+    // Per heartbeat at the default period times the heartbeats: the window's CPU as a total.
+    const perHeartbeat = FIGURES[key].value(r, info);
+    if (perHeartbeat === undefined || !r.heartbeatsPerSecond) return null;
+    return { total: perHeartbeat * r.heartbeatsPerSecond, count: r.heartbeatsPerSecond };
   }
   const perSession = FIGURES[key].value(r, info);
   return perSession === undefined ? null : { total: perSession * r.sessions, count: r.sessions };

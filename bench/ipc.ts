@@ -17,6 +17,8 @@ export type ServerRequest =
 export interface CpuReply {
   user: number;
   system: number;
+  /** Microseconds the main thread alone has run (user and kernel); absent where there is no /proc. */
+  mainThread?: number;
   /** Read and write system calls so far; absent where there is no /proc. */
   reads?: number;
   writes?: number;

@@ -12,6 +12,7 @@ import type { Broadcast } from './broadcast';
 import { systemCalls } from '../host';
 import { measureMemory } from './memory';
 import { collections } from './collections';
+import { mainThread } from './main-thread';
 
 /** Messages per message: the benchmark echoes; this is every target's application. */
 export const ECHO_PATH = '/echo';
@@ -45,7 +46,7 @@ export function serve(server: Server, broadcast?: Broadcast): void {
         return true;
       }
       case 'cpu':
-        return { ...process.cpuUsage(), ...systemCalls(), ...collections() };
+        return { ...process.cpuUsage(), ...mainThread(), ...systemCalls(), ...collections() };
       case 'memory':
         return measureMemory();
       case 'profile-start':
