@@ -19,7 +19,7 @@ import {
   transportsOf,
   type FigureKey,
   type IdleScaleRun,
-} from './idle-scale-report';
+} from './idle-scale-figures';
 
 export interface Goal {
   /** What is asked, in words. */

@@ -10,7 +10,7 @@ import { IpcPeer } from './ipc';
 import { SPARE_FILE_DESCRIPTORS, machineBusyMicros, openFileLimit } from './host';
 import { start, startServer, stop } from './processes';
 import { TARGETS, type ScenarioSpec, type TargetName, type Transport } from './scenarios';
-import type { ScaleInfo, StepRecord } from './idle-scale-report';
+import type { ScaleInfo, StepRecord } from './idle-scale-figures';
 
 export type ScaleTransport = Extract<Transport, 'websocket' | 'xhr-streaming'>;
 

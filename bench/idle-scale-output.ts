@@ -2,7 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pretty } from './host';
-import { chartOf, markdownOf, type ScaleInfo, type StepRecord } from './idle-scale-report';
+import { chartOf, markdownOf } from './idle-scale-report';
+import type { ScaleInfo, StepRecord } from './idle-scale-figures';
 import { lineChart } from './svg-chart';
 
 /** Writes `<name>.{md,json,svg}` into outDir; returns the Markdown and the paths. */

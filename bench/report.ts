@@ -13,7 +13,7 @@ import {
   type TargetName,
 } from './scenarios';
 import { FANOUT_LIMITS, goalsSection } from './goals';
-import type { IdleScaleRun } from './idle-scale-report';
+import type { IdleScaleRun } from './idle-scale-figures';
 import { tableLines } from './markdown-table';
 import { fmt, fmtRatio, fmtSpread, median, pairedRatios, spread, type Spread } from './stats';
 

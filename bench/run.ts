@@ -44,7 +44,7 @@ import { measureFanOut } from './fan-out-scenario';
 import { SPARE_FILE_DESCRIPTORS, machineBusyMicros, openFileLimit, pretty, systemCallsPerUnit } from './host';
 import { measureIdleScale, scaleInfoOf } from './idle-scale-measure';
 import { writeIdleScale } from './idle-scale-output';
-import type { IdleScaleRun } from './idle-scale-report';
+import type { IdleScaleRun } from './idle-scale-figures';
 import {
   EMBEDDED_STEPS,
   EMBEDDED_TARGETS,
