@@ -48,6 +48,11 @@ export interface StepRecord {
   systemCpuMsPerSecond?: number;
   /** Of it, the main thread's (user and kernel): the rest is V8's and libuv's helper threads. */
   mainThreadCpuMsPerSecond?: number;
+  /**
+   * The main thread's CPU (the process's where there is no such reading) in each heartbeat
+   * period of the window, ms per second: how steady one load's cost read within a window.
+   */
+  cpuByPeriod?: number[];
   /** The same server's CPU with no session open, before the first step. */
   baseCpuMsPerSecond?: number;
   /** Heartbeats the load generator received per second: proof that they flowed. */

@@ -77,6 +77,27 @@ export function takesPart(target: TargetName, transport: ScaleTransport): boolea
 
 const delay = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 const cpuMicros = (usage: CpuReply): number => usage.user + usage.system;
+/** The main thread's CPU where the server reports it, else the whole process's. */
+const threadMicros = (usage: CpuReply): number => usage.mainThread ?? cpuMicros(usage);
+
+/**
+ * The server's CPU in each of `periods` heartbeat periods from now, ms per second, read by
+ * this process's clock alongside the window: a load that does not change should read the
+ * same every period, and how far the periods stray is what the window's figure carries.
+ */
+async function cpuByPeriod(server: IpcPeer, periodMs: number, periods: number): Promise<number[]> {
+  const readings: number[] = [];
+  let before = threadMicros(await server.request<CpuReply>({ type: 'cpu' }, 10_000));
+  let since = performance.now();
+  for (let i = 0; i < periods; i++) {
+    await delay(since + periodMs - performance.now());
+    const now = threadMicros(await server.request<CpuReply>({ type: 'cpu' }, 10_000));
+    const at = performance.now();
+    readings.push((now - before) / (at - since));
+    [before, since] = [now, at];
+  }
+  return readings;
+}
 type CollectionKey = 'majorCollections' | 'majorCollectionMs' | 'minorCollections' | 'minorCollectionMs';
 
 /** One server through every step; a failed step ends the run, its figures kept. */
@@ -142,6 +163,12 @@ async function runSteps(
         const settleMs = options.heartbeatMs + (step === options.steps[0] ? options.windowMs : 0);
         await client.request({ type: 'measure', durationMs: settleMs }, settleMs + 30_000);
         const cpuBefore = server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
+        // Awaited after the window: a failed reading must not end the run before then.
+        const periods = cpuByPeriod(
+          server.peer,
+          options.heartbeatMs,
+          Math.floor(options.windowMs / options.heartbeatMs),
+        ).catch(() => undefined);
         const machineBefore = machineBusyMicros();
         const window = await client.request<LoadResult>(
           { type: 'measure', durationMs: options.windowMs },
@@ -149,6 +176,7 @@ async function runSteps(
         );
         const cpuAfter = await server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
         const cpuStart = await cpuBefore;
+        record.cpuByPeriod = await periods;
         const serverMicros = cpuMicros(cpuAfter) - cpuMicros(cpuStart);
         if (cpuAfter.majorCollections !== undefined && cpuStart.majorCollections !== undefined) {
           const inWindow = (key: CollectionKey): number => (cpuAfter[key] ?? 0) - (cpuStart[key] ?? 0);
@@ -201,7 +229,8 @@ function describe(record: StepRecord): string {
     `${(record.cpuMsPerSecond ?? NaN).toFixed(2)} ms CPU/s (main thread ${(record.mainThreadCpuMsPerSecond ?? NaN).toFixed(2)}, kernel ${(record.systemCpuMsPerSecond ?? NaN).toFixed(2)}), ${Math.round(record.heartbeatsPerSecond ?? 0)} heartbeats/s, ` +
     `GC ${record.majorCollections ?? '?'} full (${(record.majorCollectionMs ?? NaN).toFixed(0)} ms), ` +
     `${record.minorCollections ?? '?'} young (${(record.minorCollectionMs ?? NaN).toFixed(0)} ms), ` +
-    `other CPU ${record.otherCpu === undefined ? '?' : Math.round(record.otherCpu * 100) + '%'}`
+    `other CPU ${record.otherCpu === undefined ? '?' : Math.round(record.otherCpu * 100) + '%'}; ` +
+    `by period ${record.cpuByPeriod?.map((v) => v.toFixed(1)).join(' ') ?? '?'} ms/s`
   );
 }
 

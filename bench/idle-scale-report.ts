@@ -134,6 +134,7 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
         ]),
       ),
     );
+    out.push(...periodLines(records, info, transport, targets));
     if (records.some((r) => r.transport === transport && r.mallocArenaPerSession !== undefined)) {
       out.push('', `### ${transport}: where the RSS one more session adds lies`, '');
       out.push(
@@ -184,6 +185,52 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
     }
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * Each window's CPU period by period, one repetition per column: the sessions and their
+ * heartbeats are the same in every period of a window, so what moves between the periods
+ * is the machine's doing, and that spread is what a window's figure carries into a slope.
+ */
+function periodLines(
+  records: readonly StepRecord[],
+  info: ScaleInfo,
+  transport: Transport,
+  targets: readonly TargetName[],
+): string[] {
+  if (!records.some((r) => r.transport === transport && r.cpuByPeriod !== undefined)) return [];
+  const reps = Array.from({ length: info.reps }, (_, rep) => rep);
+  const rows: string[][] = [];
+  for (const target of targets) {
+    for (const step of info.steps) {
+      const windowOf = (rep: number): StepRecord | undefined =>
+        records.find(
+          (r) => r.transport === transport && r.target === target && r.step === step && r.rep === rep,
+        );
+      rows.push([
+        target,
+        fmt(step),
+        ...reps.map(
+          (rep) =>
+            windowOf(rep)
+              ?.cpuByPeriod?.map((v) => fmt(v))
+              .join(', ') ?? '–',
+        ),
+      ]);
+    }
+  }
+  return [
+    '',
+    `### ${transport}: each CPU window, period by period`,
+    '',
+    "The main thread's CPU in each heartbeat period of each window, ms per second (the " +
+      "process's where the server gives no reading of its main thread), one repetition per " +
+      'column. Every period of a window holds one heartbeat of every session (give or take a ' +
+      'batch its edge cut) and nothing else changes, so what moves between them is the ' +
+      'machine, and a window carries it into the slopes above.',
+    '',
+    ...tableLines(['target', 'sessions', ...reps.map((rep) => `rep ${rep + 1}`)], rows),
+  ];
 }
 
 /**
