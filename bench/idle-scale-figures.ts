@@ -193,7 +193,7 @@ export const FIGURES: Record<FigureKey, { title: string; unit: string; value: Fi
 /** The parts RSS per session is split into, in the order the report lists them. */
 export const RSS_PARTS = ['oldCommitted', 'mallocArena', 'otherResident'] as const;
 /** The parts of the heartbeat CPU the report lists: by thread, and the kernel's across them. */
-export const CPU_PARTS = ['cpuMainThread', 'cpuKernel', 'cpuHelpers'] as const;
+const CPU_PARTS = ['cpuMainThread', 'cpuKernel', 'cpuHelpers'] as const;
 
 export function valuesOf(
   records: readonly StepRecord[],
