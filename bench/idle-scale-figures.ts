@@ -90,39 +90,36 @@ export type FigureKey =
 
 type Figure = (record: StepRecord, info: ScaleInfo) => number | undefined;
 
+/** A share of the window's CPU (ms per second) as µs per heartbeat received. */
+const perHeartbeat =
+  (share: (r: StepRecord) => number | undefined): Figure =>
+  (r) => {
+    const ms = share(r);
+    return ms === undefined || !r.heartbeatsPerSecond ? undefined : (ms * 1000) / r.heartbeatsPerSecond;
+  };
+
 /**
  * Server CPU per heartbeat received, in µs: the window's CPU less what the process spent
- * with no session open, ÷ the heartbeats in the window.
+ * with no session open, ÷ the heartbeats in the window. Its parts (by thread, the kernel's)
+ * keep the idle base: they serve the slopes, where it drops out.
  */
-export const cpuPerHeartbeat: Figure = (r) =>
-  r.cpuMsPerSecond === undefined || !r.heartbeatsPerSecond
-    ? undefined
-    : ((r.cpuMsPerSecond - (r.baseCpuMsPerSecond ?? 0)) * 1000) / r.heartbeatsPerSecond;
+export const cpuPerHeartbeat: Figure = perHeartbeat((r) =>
+  r.cpuMsPerSecond === undefined ? undefined : r.cpuMsPerSecond - (r.baseCpuMsPerSecond ?? 0),
+);
 
 /**
- * Server CPU per session per second at the default period: one heartbeat per session per
- * 25 s, each costing what one cost in the window. Per heartbeat received rather than per
- * period configured: servers batch heartbeats (ours on its clock's ticks), so a window
- * holds a whole number of batches, not of periods. Everything the sessions cost the server
- * in the window (the expiry sweep over them, their timers) is charged to the heartbeats:
- * an upper bound of what heartbeats alone cost.
+ * A figure per heartbeat as per session per second at the default period: one heartbeat per
+ * session per 25 s, each costing what one cost in the window. Per heartbeat received rather
+ * than per period configured: servers batch heartbeats (ours on its clock's ticks), so a
+ * window holds a whole number of batches, not of periods. Everything the sessions cost the
+ * server in the window (the expiry sweep over them, their timers) is charged to the
+ * heartbeats: an upper bound of what heartbeats alone cost.
  */
-const cpuAtDefault: Figure = (r, info) => {
-  const perHeartbeat = cpuPerHeartbeat(r, info);
-  return perHeartbeat === undefined ? undefined : perHeartbeat / (info.defaultPeriodMs / 1000);
-};
-
-/**
- * A share of the window's CPU (ms per second), per session at the default period as
- * cpuAtDefault is, without the idle base: the parts serve the slopes, where it drops out.
- */
-const cpuShareAtDefault =
-  (share: (r: StepRecord) => number | undefined): Figure =>
+const atDefault =
+  (figure: Figure): Figure =>
   (r, info) => {
-    const ms = share(r);
-    return ms === undefined || !r.heartbeatsPerSecond
-      ? undefined
-      : (ms * 1000) / r.heartbeatsPerSecond / (info.defaultPeriodMs / 1000);
+    const value = figure(r, info);
+    return value === undefined ? undefined : value / (info.defaultPeriodMs / 1000);
   };
 
 /** The CPU of the threads other than the main one: V8's helpers (marking, sweeping, compiling), libuv's pool. */
@@ -140,23 +137,28 @@ export const FIGURES: Record<FigureKey, { title: string; unit: string; value: Fi
     value: (r) => r.heapPerSession,
     scale: 1 / 1024,
   },
-  cpu: { title: 'heartbeat CPU per session at 25 s', unit: 'µs/s', value: cpuAtDefault, scale: 1 },
+  cpu: {
+    title: 'heartbeat CPU per session at 25 s',
+    unit: 'µs/s',
+    value: atDefault(cpuPerHeartbeat),
+    scale: 1,
+  },
   cpuMainThread: {
     title: "the main thread's heartbeat CPU per session at 25 s",
     unit: 'µs/s',
-    value: cpuShareAtDefault((r) => r.mainThreadCpuMsPerSecond),
+    value: atDefault(perHeartbeat((r) => r.mainThreadCpuMsPerSecond)),
     scale: 1,
   },
   cpuKernel: {
     title: "the kernel's heartbeat CPU per session at 25 s",
     unit: 'µs/s',
-    value: cpuShareAtDefault((r) => r.systemCpuMsPerSecond),
+    value: atDefault(perHeartbeat((r) => r.systemCpuMsPerSecond)),
     scale: 1,
   },
   cpuHelpers: {
     title: "helper threads' heartbeat CPU per session at 25 s",
     unit: 'µs/s',
-    value: cpuShareAtDefault(helperCpu),
+    value: atDefault(perHeartbeat(helperCpu)),
     scale: 1,
   },
   oldCommitted: {
@@ -190,9 +192,7 @@ export const FIGURES: Record<FigureKey, { title: string; unit: string; value: Fi
   },
 };
 
-/** The parts RSS per session is split into, in the order the report lists them. */
-export const RSS_PARTS = ['oldCommitted', 'mallocArena', 'otherResident'] as const;
-/** The parts of the heartbeat CPU the report lists: by thread, and the kernel's across them. */
+/** The parts of the heartbeat CPU, counted like it per heartbeat: by thread, and the kernel's across them. */
 const CPU_PARTS = ['cpuMainThread', 'cpuKernel', 'cpuHelpers'] as const;
 
 export function valuesOf(

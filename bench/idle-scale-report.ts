@@ -8,13 +8,13 @@ import { fmt, fmtRatio, fmtSpread, pairedRatios, spread } from './stats';
 import {
   CONSTANT_SLOPE,
   FIGURES,
-  RSS_PARTS,
   cpuPerHeartbeat,
   marginalSlopes,
   slopeVerdict,
   targetsOf,
   transportsOf,
   valuesOf,
+  type FigureKey,
   type FigureSeries,
   type ScaleInfo,
   type StepRecord,
@@ -136,55 +136,88 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
     );
     out.push(...periodLines(records, info, transport, targets));
     if (records.some((r) => r.transport === transport && r.mallocArenaPerSession !== undefined)) {
-      out.push('', `### ${transport}: where the RSS one more session adds lies`, '');
       out.push(
-        "The RSS slope above, split: V8's heap outside the young generation (the used heap of the " +
-          "heap column and what compaction leaves free), the main thread's malloc arena (the `[heap]` " +
-          'mapping: native objects per socket, and what the allocator keeps after frees), and the ' +
-          'rest (other mappings: thread arenas, large allocations, code). Each reading follows a ' +
-          'compacting collection; the last column is what the ordinary full collections before it ' +
-          'had left free between live objects, which RSS would hold without it.',
-        '',
-      );
-      out.push(
-        ...tableLines(
-          ['target', 'RSS', 'V8 old generation', 'main malloc arena', 'rest', 'free before compaction'],
-          targets.map((target) => [
-            target,
-            marginalText({ records, info, transport, target, key: 'rss' }),
-            ...([...RSS_PARTS, 'oldFree'] as const).map((key) =>
-              marginalText({ records, info, transport, target, key }, false),
-            ),
-          ]),
-        ),
+        ...splitLines({
+          records,
+          info,
+          transport,
+          targets,
+          title: `${transport}: where the RSS one more session adds lies`,
+          intro:
+            "The RSS slope above, split: V8's heap outside the young generation (the used heap of the " +
+            "heap column and what compaction leaves free), the main thread's malloc arena (the `[heap]` " +
+            'mapping: native objects per socket, and what the allocator keeps after frees), and the ' +
+            'rest (other mappings: thread arenas, large allocations, code). Each reading follows a ' +
+            'compacting collection; the last column is what the ordinary full collections before it ' +
+            'had left free between live objects, which RSS would hold without it.',
+          judged: [['RSS', 'rss']],
+          parts: [
+            ['V8 old generation', 'oldCommitted'],
+            ['main malloc arena', 'mallocArena'],
+            ['rest', 'otherResident'],
+            ['free before compaction', 'oldFree'],
+          ],
+        }),
       );
     }
     if (records.some((r) => r.transport === transport && r.mainThreadCpuMsPerSecond !== undefined)) {
-      out.push('', `### ${transport}: where the heartbeat CPU one more session adds goes`, '');
       out.push(
-        'The CPU slope above, split by thread: the main thread (the JavaScript and its system ' +
-          "calls, from the kernel's scheduler statistics of that thread) and the helper threads " +
-          "(V8's concurrent marking, sweeping and compiling, libuv's pool), which run when V8 " +
-          "decides; beside them the kernel's share of both (system time), which on loopback " +
-          "includes delivering each write to the client's socket.",
-        '',
-      );
-      out.push(
-        ...tableLines(
-          ['target', 'CPU', 'main thread', 'of the CPU, in the kernel', 'helper threads'],
-          targets.map((target) => [
-            target,
-            marginalText({ records, info, transport, target, key: 'cpu' }),
-            marginalText({ records, info, transport, target, key: 'cpuMainThread' }),
-            ...(['cpuKernel', 'cpuHelpers'] as const).map((key) =>
-              marginalText({ records, info, transport, target, key }, false),
-            ),
-          ]),
-        ),
+        ...splitLines({
+          records,
+          info,
+          transport,
+          targets,
+          title: `${transport}: where the heartbeat CPU one more session adds goes`,
+          intro:
+            'The CPU slope above, split by thread: the main thread (the JavaScript and its system ' +
+            "calls, from the kernel's scheduler statistics of that thread) and the helper threads " +
+            "(V8's concurrent marking, sweeping and compiling, libuv's pool), which run when V8 " +
+            "decides; beside them the kernel's share of both (system time), which on loopback " +
+            "includes delivering each write to the client's socket.",
+          judged: [
+            ['CPU', 'cpu'],
+            ['main thread', 'cpuMainThread'],
+          ],
+          parts: [
+            ['of the CPU, in the kernel', 'cpuKernel'],
+            ['helper threads', 'cpuHelpers'],
+          ],
+        }),
       );
     }
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * A slope split into its parts, one row per target: the figures in `judged` with their
+ * verdict, those in `parts` without (small amounts on either side of zero, where a ratio
+ * says nothing).
+ */
+function splitLines(split: {
+  records: readonly StepRecord[];
+  info: ScaleInfo;
+  transport: Transport;
+  targets: readonly TargetName[];
+  title: string;
+  intro: string;
+  judged: readonly (readonly [string, FigureKey])[];
+  parts: readonly (readonly [string, FigureKey])[];
+}): string[] {
+  const { records, info, transport, title, intro, judged, parts } = split;
+  const rows = split.targets.map((target) => [
+    target,
+    ...judged.map(([, key]) => marginalText({ records, info, transport, target, key })),
+    ...parts.map(([, key]) => marginalText({ records, info, transport, target, key }, false)),
+  ]);
+  return [
+    '',
+    `### ${title}`,
+    '',
+    intro,
+    '',
+    ...tableLines(['target', ...[...judged, ...parts].map(([name]) => name)], rows),
+  ];
 }
 
 /**
