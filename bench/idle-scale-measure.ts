@@ -80,23 +80,49 @@ const cpuMicros = (usage: CpuReply): number => usage.user + usage.system;
 /** The main thread's CPU where the server reports it, else the whole process's. */
 const threadMicros = (usage: CpuReply): number => usage.mainThread ?? cpuMicros(usage);
 
+/** A CPU reading of the server, and when this process had it. */
+interface CpuReading {
+  usage: CpuReply;
+  at: number;
+}
+
+async function readCpu(server: IpcPeer): Promise<CpuReading> {
+  const usage = await server.request<CpuReply>({ type: 'cpu' }, 10_000);
+  return { usage, at: performance.now() };
+}
+
 /**
- * The server's CPU in each of `periods` heartbeat periods from now, ms per second, read by
- * this process's clock alongside the window: a load that does not change should read the
- * same every period, and how far the periods stray is what the window's figure carries.
+ * Readings of the server's CPU every `periodMs` after `start`, `count` of them: with the
+ * window's first and last readings, they cut the window into heartbeat periods.
  */
-async function cpuByPeriod(server: IpcPeer, periodMs: number, periods: number): Promise<number[]> {
-  const readings: number[] = [];
-  let before = threadMicros(await server.request<CpuReply>({ type: 'cpu' }, 10_000));
-  let since = performance.now();
-  for (let i = 0; i < periods; i++) {
+async function readingsBetween(
+  start: Promise<CpuReading>,
+  server: IpcPeer,
+  periodMs: number,
+  count: number,
+): Promise<CpuReading[]> {
+  const readings: CpuReading[] = [];
+  let since = (await start).at;
+  for (let i = 0; i < count; i++) {
     await delay(since + periodMs - performance.now());
-    const now = threadMicros(await server.request<CpuReply>({ type: 'cpu' }, 10_000));
-    const at = performance.now();
-    readings.push((now - before) / (at - since));
-    [before, since] = [now, at];
+    readings.push(await readCpu(server));
+    since = readings[i].at;
   }
   return readings;
+}
+
+/**
+ * The main thread's CPU in each period between consecutive readings, ms per second: a load
+ * that does not change should read the same every period, and how far the periods stray is
+ * what the window's figure carries.
+ */
+function cpuByPeriod(readings: readonly CpuReading[]): number[] {
+  return readings
+    .slice(1)
+    .map(
+      (reading, i) =>
+        (threadMicros(reading.usage) - threadMicros(readings[i].usage)) / (reading.at - readings[i].at),
+    );
 }
 type CollectionKey = 'majorCollections' | 'majorCollectionMs' | 'minorCollections' | 'minorCollectionMs';
 
@@ -162,21 +188,25 @@ async function runSteps(
         // bare ws alike), which made the smallest step dearer and the slope look as if it grew.
         const settleMs = options.heartbeatMs + (step === options.steps[0] ? options.windowMs : 0);
         await client.request({ type: 'measure', durationMs: settleMs }, settleMs + 30_000);
-        const cpuBefore = server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
-        // Awaited after the window: a failed reading must not end the run before then.
-        const periods = cpuByPeriod(
+        const windowStart = readCpu(server.peer);
+        // The readings inside the window are awaited after it: a failed one must not end
+        // the run before then.
+        const inside = readingsBetween(
+          windowStart,
           server.peer,
           options.heartbeatMs,
-          Math.floor(options.windowMs / options.heartbeatMs),
+          Math.floor(options.windowMs / options.heartbeatMs) - 1,
         ).catch(() => undefined);
         const machineBefore = machineBusyMicros();
         const window = await client.request<LoadResult>(
           { type: 'measure', durationMs: options.windowMs },
           options.windowMs + 30_000,
         );
-        const cpuAfter = await server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
-        const cpuStart = await cpuBefore;
-        record.cpuByPeriod = await periods;
+        const end = await readCpu(server.peer);
+        const start = await windowStart;
+        const between = await inside;
+        if (between !== undefined) record.cpuByPeriod = cpuByPeriod([start, ...between, end]);
+        const [cpuStart, cpuAfter] = [start.usage, end.usage];
         const serverMicros = cpuMicros(cpuAfter) - cpuMicros(cpuStart);
         if (cpuAfter.majorCollections !== undefined && cpuStart.majorCollections !== undefined) {
           const inWindow = (key: CollectionKey): number => (cpuAfter[key] ?? 0) - (cpuStart[key] ?? 0);
