@@ -7,36 +7,27 @@
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 
-const ledger = { majorCount: 0, majorMs: 0, minorCount: 0, minorMs: 0 };
+/** Full and young collections so far, and the main thread's pauses in each kind, ms. */
+const ledger = { majorCollections: 0, majorCollectionMs: 0, minorCollections: 0, minorCollectionMs: 0 };
 
 const observer = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     const kind = (entry as { detail?: { kind?: number } | null }).detail?.kind;
     if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
-      ledger.majorCount++;
-      ledger.majorMs += entry.duration;
+      ledger.majorCollections++;
+      ledger.majorCollectionMs += entry.duration;
     } else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
-      ledger.minorCount++;
-      ledger.minorMs += entry.duration;
+      ledger.minorCollections++;
+      ledger.minorCollectionMs += entry.duration;
     }
   }
 });
 observer.observe({ entryTypes: ['gc'] });
 
 /**
- * Full and young-generation collections so far, and the milliseconds the main thread spent
- * in each kind (its pauses; concurrent marking on other threads is not in them).
+ * The ledger as it stands (the pauses are the main thread's; concurrent marking on other
+ * threads is not in them).
  */
-export function collections(): {
-  majorCollections: number;
-  majorCollectionMs: number;
-  minorCollections: number;
-  minorCollectionMs: number;
-} {
-  return {
-    majorCollections: ledger.majorCount,
-    majorCollectionMs: ledger.majorMs,
-    minorCollections: ledger.minorCount,
-    minorCollectionMs: ledger.minorMs,
-  };
+export function collections(): typeof ledger {
+  return { ...ledger };
 }
