@@ -135,88 +135,92 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
       ),
     );
     out.push(...periodLines(records, info, transport, targets));
-    if (records.some((r) => r.transport === transport && r.mallocArenaPerSession !== undefined)) {
-      out.push(
-        ...splitLines({
-          records,
-          info,
-          transport,
-          targets,
-          title: `${transport}: where the RSS one more session adds lies`,
-          intro:
-            "The RSS slope above, split: V8's heap outside the young generation (the used heap of the " +
-            "heap column and what compaction leaves free), the main thread's malloc arena (the `[heap]` " +
-            'mapping: native objects per socket, and what the allocator keeps after frees), and the ' +
-            'rest (other mappings: thread arenas, large allocations, code). Each reading follows a ' +
-            'compacting collection; the last column is what the ordinary full collections before it ' +
-            'had left free between live objects, which RSS would hold without it.',
-          judged: [['RSS', 'rss']],
-          parts: [
-            ['V8 old generation', 'oldCommitted'],
-            ['main malloc arena', 'mallocArena'],
-            ['rest', 'otherResident'],
-            ['free before compaction', 'oldFree'],
-          ],
-        }),
-      );
-    }
-    if (records.some((r) => r.transport === transport && r.mainThreadCpuMsPerSecond !== undefined)) {
-      out.push(
-        ...splitLines({
-          records,
-          info,
-          transport,
-          targets,
-          title: `${transport}: where the heartbeat CPU one more session adds goes`,
-          intro:
-            'The CPU slope above, split by thread: the main thread (the JavaScript and its system ' +
-            "calls, from the kernel's scheduler statistics of that thread) and the helper threads " +
-            "(V8's concurrent marking, sweeping and compiling, libuv's pool), which run when V8 " +
-            "decides; beside them the kernel's share of both (system time), which on loopback " +
-            "includes delivering each write to the client's socket.",
-          judged: [
-            ['CPU', 'cpu'],
-            ['main thread', 'cpuMainThread'],
-          ],
-          parts: [
-            ['of the CPU, in the kernel', 'cpuKernel'],
-            ['helper threads', 'cpuHelpers'],
-          ],
-        }),
-      );
+    for (const split of SPLITS) {
+      if (records.some((r) => r.transport === transport && split.measured(r)))
+        out.push(...splitLines(split, { records, info, transport, targets }));
     }
   }
   return out.join('\n') + '\n';
 }
 
-/**
- * A slope split into its parts, one row per target: the figures in `judged` with their
- * verdict, those in `parts` without (small amounts on either side of zero, where a ratio
- * says nothing).
- */
-function splitLines(split: {
-  records: readonly StepRecord[];
-  info: ScaleInfo;
-  transport: Transport;
-  targets: readonly TargetName[];
+/** A slope the report splits into its parts: the figures judged, and the parts beside them. */
+interface Split {
   title: string;
   intro: string;
+  /** Whether a step recorded the parts (older runs did not). */
+  measured: (r: StepRecord) => boolean;
+  /** Given with their verdict. */
   judged: readonly (readonly [string, FigureKey])[];
+  /** Given without: small amounts on either side of zero, where a ratio says nothing. */
   parts: readonly (readonly [string, FigureKey])[];
-}): string[] {
-  const { records, info, transport, title, intro, judged, parts } = split;
-  const rows = split.targets.map((target) => [
+}
+
+const SPLITS: readonly Split[] = [
+  {
+    title: 'where the RSS one more session adds lies',
+    intro:
+      "The RSS slope above, split: V8's heap outside the young generation (the used heap of the " +
+      "heap column and what compaction leaves free), the main thread's malloc arena (the `[heap]` " +
+      'mapping: native objects per socket, and what the allocator keeps after frees), and the ' +
+      'rest (other mappings: thread arenas, large allocations, code). Each reading follows a ' +
+      'compacting collection; the last column is what the ordinary full collections before it ' +
+      'had left free between live objects, which RSS would hold without it.',
+    measured: (r) => r.mallocArenaPerSession !== undefined,
+    judged: [['RSS', 'rss']],
+    parts: [
+      ['V8 old generation', 'oldCommitted'],
+      ['main malloc arena', 'mallocArena'],
+      ['rest', 'otherResident'],
+      ['free before compaction', 'oldFree'],
+    ],
+  },
+  {
+    title: 'where the heartbeat CPU one more session adds goes',
+    intro:
+      'The CPU slope above, split by thread: the main thread (the JavaScript and its system ' +
+      "calls, from the kernel's scheduler statistics of that thread) and the helper threads " +
+      "(V8's concurrent marking, sweeping and compiling, libuv's pool), which run when V8 " +
+      "decides; beside them the kernel's share of both (system time), which on loopback " +
+      "includes delivering each write to the client's socket.",
+    measured: (r) => r.mainThreadCpuMsPerSecond !== undefined,
+    judged: [
+      ['CPU', 'cpu'],
+      ['main thread', 'cpuMainThread'],
+    ],
+    parts: [
+      ['of the CPU, in the kernel', 'cpuKernel'],
+      ['helper threads', 'cpuHelpers'],
+    ],
+  },
+];
+
+/** One split of a transport's slope, one row per target. */
+function splitLines(
+  split: Split,
+  {
+    records,
+    info,
+    transport,
+    targets,
+  }: {
+    records: readonly StepRecord[];
+    info: ScaleInfo;
+    transport: Transport;
+    targets: readonly TargetName[];
+  },
+): string[] {
+  const rows = targets.map((target) => [
     target,
-    ...judged.map(([, key]) => marginalText({ records, info, transport, target, key })),
-    ...parts.map(([, key]) => marginalText({ records, info, transport, target, key }, false)),
+    ...split.judged.map(([, key]) => marginalText({ records, info, transport, target, key })),
+    ...split.parts.map(([, key]) => marginalText({ records, info, transport, target, key }, false)),
   ]);
   return [
     '',
-    `### ${title}`,
+    `### ${transport}: ${split.title}`,
     '',
-    intro,
+    split.intro,
     '',
-    ...tableLines(['target', ...[...judged, ...parts].map(([name]) => name)], rows),
+    ...tableLines(['target', ...[...split.judged, ...split.parts].map(([name]) => name)], rows),
   ];
 }
 
