@@ -33,6 +33,7 @@ type Request =
   | { type: 'setup'; spec: ScenarioSpec; target: ClientTarget }
   | { type: 'measure'; durationMs: number }
   | { type: 'open-idle'; sessions: number }
+  | { type: 'close-idle'; sessions: number }
   | { type: 'fanout-arrival'; index: number; timeoutMs: number }
   | { type: 'teardown' }
   | { type: 'exit' };
@@ -57,6 +58,12 @@ serveRequests(async (message) => {
       active.recorder.reset();
       if (active.openIdle === undefined) throw new Error('not an idle scenario');
       await active.openIdle(request.sessions);
+      return active.recorder.result(active.openSessions()) satisfies LoadResult;
+    }
+    case 'close-idle': {
+      const active = current();
+      if (active.closeIdle === undefined) throw new Error('not an idle scenario');
+      active.closeIdle(request.sessions);
       return active.recorder.result(active.openSessions()) satisfies LoadResult;
     }
     case 'fanout-arrival': {

@@ -12,6 +12,8 @@ export interface ScaleInfo {
   node: string;
   pinning: string;
   steps: number[];
+  /** The steps measured again after the largest's first window, on the way back down (runs before: none). */
+  stepsDown?: number[];
   heartbeatMs: number;
   /** The targets' default heartbeat period, which the CPU figures are scaled back to. */
   defaultPeriodMs: number;
@@ -28,6 +30,12 @@ export interface StepRecord {
   /** Sessions the step asked for, and those open. */
   step: number;
   sessions: number;
+  /**
+   * Measured on the way back down, after the largest step's first window: the CPU window
+   * only (the memory of sessions closed is not given back at once, so per session it would
+   * say nothing).
+   */
+  descending?: true;
   error?: string;
   /** Bytes per session over the server before the first step: RSS less the young generation. */
   rssPerSession?: number;
@@ -195,6 +203,11 @@ export const FIGURES: Record<FigureKey, { title: string; unit: string; value: Fi
 /** The parts of the heartbeat CPU, counted like it per heartbeat: by thread, and the kernel's across them. */
 const CPU_PARTS = ['cpuMainThread', 'cpuKernel', 'cpuHelpers'] as const;
 
+/**
+ * A figure of one target at one step, per repetition (null where it has none). A repetition
+ * that measured the step twice, on the way up and back down, gives the mean of the two: the
+ * CPU figures, which both windows have; the memory figures come from the way up alone.
+ */
 export function valuesOf(
   records: readonly StepRecord[],
   info: ScaleInfo,
@@ -203,13 +216,35 @@ export function valuesOf(
   step: number,
   figure: Figure,
 ): (number | null)[] {
-  const values: (number | null)[] = new Array<number | null>(info.reps).fill(null);
+  const sums = new Array<number>(info.reps).fill(0);
+  const counts = new Array<number>(info.reps).fill(0);
   for (const r of records) {
     if (r.transport !== transport || r.target !== target || r.step !== step || r.error !== undefined)
       continue;
-    values[r.rep] = figure(r, info) ?? null;
+    const value = figure(r, info);
+    if (value === undefined) continue;
+    sums[r.rep] += value;
+    counts[r.rep]++;
   }
-  return values;
+  return sums.map((sum, rep) => (counts[rep] === 0 ? null : sum / counts[rep]));
+}
+
+/** One CPU window of a server's run: the step, and whether on the way back down. */
+export interface ScaleWindow {
+  step: number;
+  descending: boolean;
+}
+
+/** A server's windows in the order it measured them: up the steps, then back down. */
+export function windowsOf(info: ScaleInfo): ScaleWindow[] {
+  return [
+    ...info.steps.map((step) => ({ step, descending: false })),
+    ...(info.stepsDown ?? []).map((step) => ({ step, descending: true })),
+  ];
+}
+
+export function isWindow(r: StepRecord, window: ScaleWindow): boolean {
+  return r.step === window.step && (r.descending === true) === window.descending;
 }
 
 export function targetsOf(records: readonly StepRecord[], transport: Transport): TargetName[] {
@@ -269,18 +304,14 @@ export function slopeVerdict(ratio: number): 'constant' | 'grows' | 'falls' {
 export function marginalSlopes({ records, info, transport, target, key }: FigureSeries): Slopes | null {
   const points = info.steps
     .map((step) => {
-      const totals = records
-        .filter(
-          (r) => r.transport === transport && r.target === target && r.step === step && r.error === undefined,
-        )
-        .map((r) => totalAt(r, info, key))
-        .filter((t): t is { total: number; count: number } => t !== null);
-      if (totals.length === 0) return null;
-      return {
-        step,
-        total: spread(totals.map((t) => t.total)).median,
-        count: spread(totals.map((t) => t.count)).median,
-      };
+      const per = (part: 'total' | 'count'): number[] =>
+        valuesOf(records, info, transport, target, step, (r) => totalAt(r, info, key)?.[part]).filter(
+          (v): v is number => v !== null,
+        );
+      const [totals, counts] = [per('total'), per('count')];
+      return totals.length === 0
+        ? null
+        : { step, total: spread(totals).median, count: spread(counts).median };
     })
     .filter((p): p is { step: number; total: number; count: number } => p !== null);
   if (points.length < 3) return null;

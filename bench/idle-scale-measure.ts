@@ -21,6 +21,12 @@ export interface ScaleOptions {
   heartbeatMs: number;
   windowMs: number;
   reps: number;
+  /**
+   * Whether each server, after the largest step, measures its CPU there again and then
+   * closes sessions back down to every smaller step and measures it there again: a drift of
+   * the machine's speed over the server's run then weighs alike on every step (stepsDownOf).
+   */
+  down: boolean;
 }
 
 /**
@@ -44,6 +50,17 @@ export function capSteps(steps: readonly number[]): number[] {
   const capped = steps.filter((n) => n < cap);
   if (capped.length < steps.length) capped.push(cap);
   return capped;
+}
+
+/**
+ * The steps measured again on the way back down, largest first: every one, the largest
+ * with a second window straight after its first. With evenly spaced windows the mean of a
+ * step's two then sits at the same moment of the server's run for every step, so that a
+ * machine that slows or speeds up steadily over the run shifts every step alike and leaves
+ * the slopes between them as they are.
+ */
+export function stepsDownOf(options: Pick<ScaleOptions, 'steps' | 'down'>): number[] {
+  return options.down ? [...options.steps].reverse() : [];
 }
 
 /** The load the load generator runs: idle sessions, opened in steps. */
@@ -126,6 +143,65 @@ function cpuByPeriod(readings: readonly CpuReading[]): number[] {
 }
 type CollectionKey = 'majorCollections' | 'majorCollectionMs' | 'minorCollections' | 'minorCollectionMs';
 
+/**
+ * One CPU window at the sessions now open, into `record`, after `settleMs` of the same load:
+ * the server's CPU over the window (with its main thread's by period, and the collections
+ * in it), the heartbeats the load generator received, and what the rest of the machine ran.
+ */
+async function measureWindow(
+  options: ScaleOptions,
+  server: IpcPeer,
+  client: IpcPeer,
+  record: StepRecord,
+  settleMs: number,
+): Promise<void> {
+  await client.request({ type: 'measure', durationMs: settleMs }, settleMs + 30_000);
+  const windowStart = readCpu(server);
+  // The readings inside the window are awaited after it: a failed one must not end
+  // the run before then.
+  const inside = readingsBetween(
+    windowStart,
+    server,
+    options.heartbeatMs,
+    Math.floor(options.windowMs / options.heartbeatMs) - 1,
+  ).catch(() => undefined);
+  const machineBefore = machineBusyMicros();
+  const window = await client.request<LoadResult>(
+    { type: 'measure', durationMs: options.windowMs },
+    options.windowMs + 30_000,
+  );
+  const end = await readCpu(server);
+  const start = await windowStart;
+  const between = await inside;
+  if (between !== undefined) record.cpuByPeriod = cpuByPeriod([start, ...between, end]);
+  const [cpuStart, cpuAfter] = [start.usage, end.usage];
+  const serverMicros = cpuMicros(cpuAfter) - cpuMicros(cpuStart);
+  if (cpuAfter.majorCollections !== undefined && cpuStart.majorCollections !== undefined) {
+    const inWindow = (key: CollectionKey): number => (cpuAfter[key] ?? 0) - (cpuStart[key] ?? 0);
+    record.majorCollections = inWindow('majorCollections');
+    record.majorCollectionMs = inWindow('majorCollectionMs');
+    record.minorCollections = inWindow('minorCollections');
+    record.minorCollectionMs = inWindow('minorCollectionMs');
+  }
+  const machineAfter = machineBusyMicros();
+  const seconds = window.elapsedMs / 1000;
+  record.cpuMsPerSecond = serverMicros / 1000 / seconds;
+  record.systemCpuMsPerSecond = (cpuAfter.system - cpuStart.system) / 1000 / seconds;
+  if (cpuAfter.mainThread !== undefined && cpuStart.mainThread !== undefined)
+    record.mainThreadCpuMsPerSecond = (cpuAfter.mainThread - cpuStart.mainThread) / 1000 / seconds;
+  record.heartbeatsPerSecond = window.count / seconds;
+  record.closedInWindow = window.errors;
+  record.otherCpu =
+    machineBefore === null || machineAfter === null
+      ? undefined
+      : Math.max(
+          0,
+          machineAfter - machineBefore - serverMicros - window.clientCpu * window.elapsedMs * 1000,
+        ) /
+        1000 /
+        window.elapsedMs;
+}
+
 /** One server through every step; a failed step ends the run, its figures kept. */
 async function runSteps(
   options: ScaleOptions,
@@ -155,83 +231,57 @@ async function runSteps(
     const idleMicros =
       cpuMicros(await server.peer.request<CpuReply>({ type: 'cpu' }, 10_000)) - cpuMicros(await idleBefore);
     const baseCpuMsPerSecond = idleMicros / idle.elapsedMs;
-    for (const step of options.steps) {
+    const stepUp = async (record: StepRecord): Promise<void> => {
+      const { step } = record;
+      const opened = await client.request<LoadResult>({ type: 'open-idle', sessions: step - open }, 600_000);
+      open = opened.openSessions;
+      record.sessions = open;
+      if (open < step) throw new Error(`${open} of ${step} sessions open (${opened.errors} errors)`);
+      // Handshake buffers freed and timers armed before the count, as in ws-idle-memory.
+      await delay(1000);
+      const after = await server.peer.request<MemoryReply>({ type: 'memory' }, 60_000);
+      record.rssPerSession = (after.rss - after.young - (base.rss - base.young)) / open;
+      record.heapPerSession = (after.heapUsed + after.external - base.heapUsed - base.external) / open;
+      const perSession = (key: 'oldCommitted' | 'mallocArena' | 'oldFree'): number | undefined => {
+        const [now, before] = [after[key], base[key]];
+        return now === null || before === null ? undefined : (now - before) / open;
+      };
+      record.oldCommittedPerSession = perSession('oldCommitted');
+      record.mallocArenaPerSession = perSession('mallocArena');
+      record.oldFreePerSession = perSession('oldFree');
+      record.rss = after.rss;
+      record.baseRss = base.rss;
+      record.baseCpuMsPerSecond = baseCpuMsPerSecond;
+      // One whole period after the burst and the GC: every session has its heartbeat due.
+      // The first step waits a window more: a fresh server's first window carried the
+      // compiling and collecting of code paths that had only just begun to run (1,000
+      // websocket sessions: 13.5 ms CPU/s in the first window, 6.7-8.7 in the next three,
+      // bare ws alike), which made the smallest step dearer and the slope look as if it grew.
+      const settleMs = options.heartbeatMs + (step === options.steps[0] ? options.windowMs : 0);
+      await measureWindow(options, server.peer, client, record, settleMs);
+    };
+    const stepDown = async (record: StepRecord): Promise<void> => {
+      const closed = await client.request<LoadResult>(
+        { type: 'close-idle', sessions: open - record.step },
+        60_000,
+      );
+      open = closed.openSessions;
+      record.sessions = open;
+      record.baseCpuMsPerSecond = baseCpuMsPerSecond;
+      // Two periods: the server has ended the sessions the load closed within the first (an
+      // xhr session once its disconnect delay has passed), and the second has every session
+      // left with its heartbeat due, as on the way up.
+      await measureWindow(options, server.peer, client, record, 2 * options.heartbeatMs);
+    };
+    for (const [step, descending] of [
+      ...options.steps.map((n) => [n, false] as const),
+      ...stepsDownOf(options).map((n) => [n, true] as const),
+    ]) {
       const record: StepRecord = { transport, target, rep, step, sessions: open };
+      if (descending) record.descending = true;
       records.push(record);
       try {
-        const opened = await client.request<LoadResult>(
-          { type: 'open-idle', sessions: step - open },
-          600_000,
-        );
-        open = opened.openSessions;
-        record.sessions = open;
-        if (open < step) throw new Error(`${open} of ${step} sessions open (${opened.errors} errors)`);
-        // Handshake buffers freed and timers armed before the count, as in ws-idle-memory.
-        await delay(1000);
-        const after = await server.peer.request<MemoryReply>({ type: 'memory' }, 60_000);
-        record.rssPerSession = (after.rss - after.young - (base.rss - base.young)) / open;
-        record.heapPerSession = (after.heapUsed + after.external - base.heapUsed - base.external) / open;
-        const perSession = (key: 'oldCommitted' | 'mallocArena' | 'oldFree'): number | undefined => {
-          const [now, before] = [after[key], base[key]];
-          return now === null || before === null ? undefined : (now - before) / open;
-        };
-        record.oldCommittedPerSession = perSession('oldCommitted');
-        record.mallocArenaPerSession = perSession('mallocArena');
-        record.oldFreePerSession = perSession('oldFree');
-        record.rss = after.rss;
-        record.baseRss = base.rss;
-        record.baseCpuMsPerSecond = baseCpuMsPerSecond;
-        // One whole period after the burst and the GC: every session has its heartbeat due.
-        // The first step waits a window more: a fresh server's first window carried the
-        // compiling and collecting of code paths that had only just begun to run (1,000
-        // websocket sessions: 13.5 ms CPU/s in the first window, 6.7-8.7 in the next three,
-        // bare ws alike), which made the smallest step dearer and the slope look as if it grew.
-        const settleMs = options.heartbeatMs + (step === options.steps[0] ? options.windowMs : 0);
-        await client.request({ type: 'measure', durationMs: settleMs }, settleMs + 30_000);
-        const windowStart = readCpu(server.peer);
-        // The readings inside the window are awaited after it: a failed one must not end
-        // the run before then.
-        const inside = readingsBetween(
-          windowStart,
-          server.peer,
-          options.heartbeatMs,
-          Math.floor(options.windowMs / options.heartbeatMs) - 1,
-        ).catch(() => undefined);
-        const machineBefore = machineBusyMicros();
-        const window = await client.request<LoadResult>(
-          { type: 'measure', durationMs: options.windowMs },
-          options.windowMs + 30_000,
-        );
-        const end = await readCpu(server.peer);
-        const start = await windowStart;
-        const between = await inside;
-        if (between !== undefined) record.cpuByPeriod = cpuByPeriod([start, ...between, end]);
-        const [cpuStart, cpuAfter] = [start.usage, end.usage];
-        const serverMicros = cpuMicros(cpuAfter) - cpuMicros(cpuStart);
-        if (cpuAfter.majorCollections !== undefined && cpuStart.majorCollections !== undefined) {
-          const inWindow = (key: CollectionKey): number => (cpuAfter[key] ?? 0) - (cpuStart[key] ?? 0);
-          record.majorCollections = inWindow('majorCollections');
-          record.majorCollectionMs = inWindow('majorCollectionMs');
-          record.minorCollections = inWindow('minorCollections');
-          record.minorCollectionMs = inWindow('minorCollectionMs');
-        }
-        const machineAfter = machineBusyMicros();
-        const seconds = window.elapsedMs / 1000;
-        record.cpuMsPerSecond = serverMicros / 1000 / seconds;
-        record.systemCpuMsPerSecond = (cpuAfter.system - cpuStart.system) / 1000 / seconds;
-        if (cpuAfter.mainThread !== undefined && cpuStart.mainThread !== undefined)
-          record.mainThreadCpuMsPerSecond = (cpuAfter.mainThread - cpuStart.mainThread) / 1000 / seconds;
-        record.heartbeatsPerSecond = window.count / seconds;
-        record.closedInWindow = window.errors;
-        record.otherCpu =
-          machineBefore === null || machineAfter === null
-            ? undefined
-            : Math.max(
-                0,
-                machineAfter - machineBefore - serverMicros - window.clientCpu * window.elapsedMs * 1000,
-              ) /
-              1000 /
-              window.elapsedMs;
+        await (descending ? stepDown : stepUp)(record);
       } catch (error) {
         record.error = error instanceof Error ? error.message : String(error);
         break;
@@ -249,13 +299,17 @@ async function runSteps(
 const kib = (bytes: number | undefined): string => (bytes === undefined ? '?' : (bytes / 1024).toFixed(2));
 
 function describe(record: StepRecord): string {
-  const head = `${String(record.step).padStart(6)} sessions: `;
+  const head = `${String(record.step).padStart(6)} sessions${record.descending ? ', on the way down' : ''}: `;
   if (record.error !== undefined) return head + `FAILED: ${record.error}`;
+  const memory =
+    record.descending === true
+      ? ''
+      : `${kib(record.rssPerSession)} KiB RSS (V8 old ${kib(record.oldCommittedPerSession)}, ` +
+        `malloc ${kib(record.mallocArenaPerSession)}; ` +
+        `${kib(record.oldFreePerSession)} free before compaction), ${kib(record.heapPerSession)} KiB heap /session; `;
   return (
     head +
-    `${kib(record.rssPerSession)} KiB RSS (V8 old ${kib(record.oldCommittedPerSession)}, ` +
-    `malloc ${kib(record.mallocArenaPerSession)}; ` +
-    `${kib(record.oldFreePerSession)} free before compaction), ${kib(record.heapPerSession)} KiB heap /session; ` +
+    memory +
     `${(record.cpuMsPerSecond ?? NaN).toFixed(2)} ms CPU/s (main thread ${(record.mainThreadCpuMsPerSecond ?? NaN).toFixed(2)}, kernel ${(record.systemCpuMsPerSecond ?? NaN).toFixed(2)}), ${Math.round(record.heartbeatsPerSecond ?? 0)} heartbeats/s, ` +
     `GC ${record.majorCollections ?? '?'} full (${(record.majorCollectionMs ?? NaN).toFixed(0)} ms), ` +
     `${record.minorCollections ?? '?'} young (${(record.minorCollectionMs ?? NaN).toFixed(0)} ms), ` +
@@ -310,6 +364,7 @@ export function scaleInfoOf(options: ScaleOptions, command: string, pinningText:
     node: process.version,
     pinning: pinningText,
     steps: options.steps,
+    stepsDown: stepsDownOf(options),
     heartbeatMs: options.heartbeatMs,
     defaultPeriodMs: DEFAULT_PERIOD_MS,
     windowMs: options.windowMs,

@@ -14,6 +14,8 @@ import {
   targetsOf,
   transportsOf,
   valuesOf,
+  windowsOf,
+  isWindow,
   type FigureKey,
   type FigureSeries,
   type ScaleInfo,
@@ -33,7 +35,15 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
       `the window's CPU, less the same server's with no session open (base CPU), per heartbeat ` +
       `received, ÷ ${info.defaultPeriodMs / 1000} s. Each window of ${info.windowMs / 1000} s starts one ` +
       'heartbeat period after its sessions opened; at the first step a window later, once the ' +
-      'server has warmed up. Other CPU above ' +
+      'server has warmed up. ' +
+      (info.stepsDown === undefined || info.stepsDown.length === 0
+        ? ''
+        : 'After its first window at the largest step each server measures a second one there, ' +
+          `then closes sessions back down to ${info.stepsDown.slice(1).map(fmt).join(', then ')} and measures ` +
+          'a window at each, every one two periods after the last: each step has two windows, whose mean ' +
+          "gives every CPU figure (the memory figures are the way up's), and the mean sits at the same " +
+          "moment of a server's run for every step, which evens out a steady drift of the machine's speed. ") +
+      'Other CPU above ' +
       '10-15% (the rest of the machine) means disturbed figures.',
     '',
     `![idle sessions as their number grows](${chartFile})`,
@@ -134,6 +144,7 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
         ]),
       ),
     );
+    out.push(...directionLines(records, info, transport, targets));
     out.push(...periodLines(records, info, transport, targets));
     for (const split of SPLITS) {
       if (records.some((r) => r.transport === transport && split.measured(r)))
@@ -225,6 +236,41 @@ function splitLines(
 }
 
 /**
+ * The CPU slope from the windows on the way up alone, from those on the way down alone, and
+ * from both (the figure judged): how far the two ways agree shows what the mean evens out.
+ */
+function directionLines(
+  records: readonly StepRecord[],
+  info: ScaleInfo,
+  transport: Transport,
+  targets: readonly TargetName[],
+): string[] {
+  if (!records.some((r) => r.transport === transport && r.descending === true)) return [];
+  const ways: [string, readonly StepRecord[]][] = [
+    ['up', records.filter((r) => r.descending !== true)],
+    ['down', records.filter((r) => r.descending === true)],
+    ['both', records],
+  ];
+  return [
+    '',
+    `### ${transport}: the CPU slope on the way up, on the way down, and both`,
+    '',
+    'The heartbeat CPU slope above from the windows on the way up alone, from those on the way ' +
+      'down alone, and from both: a window on the way up follows the opening of its sessions by ' +
+      'one period, one on the way down follows two periods without change, and they lie at ' +
+      "different moments of the server's run.",
+    '',
+    ...tableLines(
+      ['target', ...ways.map(([name]) => name)],
+      targets.map((target) => [
+        target,
+        ...ways.map(([, chosen]) => marginalText({ records: chosen, info, transport, target, key: 'cpu' })),
+      ]),
+    ),
+  ];
+}
+
+/**
  * Each window's CPU period by period, one repetition per column: the sessions and their
  * heartbeats are the same in every period of a window, so what moves between the periods
  * is the machine's doing, and that spread is what a window's figure carries into a slope.
@@ -239,14 +285,14 @@ function periodLines(
   const reps = Array.from({ length: info.reps }, (_, rep) => rep);
   const rows: string[][] = [];
   for (const target of targets) {
-    for (const step of info.steps) {
+    for (const window of windowsOf(info)) {
       const windowOf = (rep: number): StepRecord | undefined =>
         records.find(
-          (r) => r.transport === transport && r.target === target && r.step === step && r.rep === rep,
+          (r) => r.transport === transport && r.target === target && r.rep === rep && isWindow(r, window),
         );
       rows.push([
         target,
-        fmt(step),
+        fmt(window.step) + (window.descending ? ', on the way down' : ''),
         ...reps.map(
           (rep) =>
             windowOf(rep)
@@ -272,8 +318,8 @@ function periodLines(
 
 /**
  * The collections of the CPU window, each repetition's count with the main thread's pauses
- * in them: a window that caught a full collection of a large heap reads dearer than one
- * that did not.
+ * in them (a step measured twice: up / down): a window that caught a full collection of a
+ * large heap reads dearer than one that did not.
  */
 function collectionsText(
   records: readonly StepRecord[],
@@ -283,15 +329,25 @@ function collectionsText(
   step: number,
   kind: 'major' | 'minor',
 ): string {
-  const counts = valuesOf(records, info, transport, target, step, (r) =>
-    kind === 'major' ? r.majorCollections : r.minorCollections,
-  );
-  const ms = valuesOf(records, info, transport, target, step, (r) =>
-    kind === 'major' ? r.majorCollectionMs : r.minorCollectionMs,
-  );
-  const parts = counts.flatMap((count, rep) =>
-    count === null ? [] : [`${count} (${Math.round(ms[rep] ?? 0)})`],
-  );
+  const parts = Array.from({ length: info.reps }, (_, rep) =>
+    records
+      .filter(
+        (r) =>
+          r.transport === transport &&
+          r.target === target &&
+          r.step === step &&
+          r.rep === rep &&
+          r.error === undefined,
+      )
+      .flatMap((r) => {
+        const [count, ms] =
+          kind === 'major'
+            ? [r.majorCollections, r.majorCollectionMs]
+            : [r.minorCollections, r.minorCollectionMs];
+        return count === undefined ? [] : [`${count} (${Math.round(ms ?? 0)})`];
+      })
+      .join(' / '),
+  ).filter((text) => text !== '');
   return parts.length === 0 ? '–' : parts.join(', ');
 }
 

@@ -21,9 +21,10 @@ export const QUICK_STEPS: readonly number[] = [500, 1000, 2000];
 export const EMBEDDED_TARGETS: readonly TargetName[] = ['ours-http', 'sockjs-node', 'bare-ws', 'bare-http'];
 
 /**
- * Three repetitions and a window of four heartbeat periods: the CPU per heartbeat of one
- * server at a constant load moves by two fifths for tens of seconds at a time on a shared
- * machine, so that the median of three rather than the mean of two decides the slope.
+ * Three repetitions and a window of four heartbeat periods, each server stepping back down
+ * after the largest step: the CPU per heartbeat of one server at a constant load moves by
+ * two fifths for tens of seconds at a time on a shared machine, so that the median of three
+ * rather than the mean of two decides the slope, and the way down evens out a drift.
  * `--quick`: one repetition, two periods.
  */
 export function embeddedOptions(settings: {
@@ -39,5 +40,6 @@ export function embeddedOptions(settings: {
     heartbeatMs: DEFAULT_HEARTBEAT_MS,
     windowMs: (settings.quick ? 2 : 4) * DEFAULT_HEARTBEAT_MS,
     reps: settings.reps ?? (settings.quick ? 1 : 3),
+    down: true,
   };
 }

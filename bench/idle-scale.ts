@@ -38,6 +38,8 @@ const HELP = `Usage: npm run bench:idle-scale -- [options]
   --heartbeat MS        heartbeat period of every target during the run (default ${DEFAULT_HEARTBEAT_MS})
   --window MS           CPU window per step (default four heartbeat periods)
   --reps N              repetitions, targets alternating (default 2)
+  --up-only             measure each step once, on the way up (by default every step
+                        below the largest is measured again on the way back down)
   --no-pin              do not pin server and load generator to cores
   --out DIR             default bench/results
   --label NAME          write idle-scale-NAME.{md,json,svg} instead of idle-scale.*`;
@@ -50,6 +52,7 @@ function parseArgs(argv: string[]): Options {
     heartbeatMs: DEFAULT_HEARTBEAT_MS,
     windowMs: 0,
     reps: 2,
+    down: true,
     pin: true,
     outDir: resolve(__dirname, '../../bench/results'),
     label: null,
@@ -90,6 +93,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--reps':
         options.reps = positive(flag, value());
+        break;
+      case '--up-only':
+        options.down = false;
         break;
       case '--no-pin':
         options.pin = false;

@@ -55,6 +55,7 @@ export type ClientRequest =
   | { id: number; type: 'setup'; spec: ScenarioSpec; target: ClientTarget }
   | { id: number; type: 'measure'; durationMs: number }
   | { id: number; type: 'open-idle'; sessions: number }
+  | { id: number; type: 'close-idle'; sessions: number }
   | { id: number; type: 'fanout-arrival'; index: number; timeoutMs: number }
   | { id: number; type: 'teardown' }
   | { id: number; type: 'exit' };

@@ -79,6 +79,8 @@ export interface Load {
   setup(): Promise<void>;
   /** Idle scenarios only: opens this many more idle sessions, resolving once all are open. */
   openIdle?(count: number): Promise<void>;
+  /** Idle scenarios only: closes the last `count` sessions opened, as their clients leaving would. */
+  closeIdle?(count: number): void;
   /** Sessions currently open. */
   openSessions(): number;
   /** Stops the traffic and closes everything. */

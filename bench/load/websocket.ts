@@ -239,6 +239,14 @@ export class WebsocketIdle implements Load {
     });
   }
 
+  closeIdle(count: number): void {
+    for (const ws of this.sockets.splice(this.sockets.length - count)) {
+      // A session the load closes is not one the server closed.
+      ws.removeAllListeners('close');
+      ws.close(1000);
+    }
+  }
+
   openSessions(): number {
     return this.sockets.length;
   }

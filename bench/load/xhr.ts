@@ -406,6 +406,11 @@ export class XhrIdle implements Load {
     });
   }
 
+  closeIdle(count: number): void {
+    // Aborted, it no longer reports its end: the server's closing it is not counted.
+    for (const session of this.sessions.splice(this.sessions.length - count)) session.abort();
+  }
+
   openSessions(): number {
     return this.sessions.length;
   }
