@@ -268,10 +268,18 @@ async function runSteps(
       open = closed.openSessions;
       record.sessions = open;
       record.baseCpuMsPerSecond = baseCpuMsPerSecond;
-      // Two periods: the server has ended the sessions the load closed within the first (an
-      // xhr session once its disconnect delay has passed), and the second has every session
-      // left with its heartbeat due, as on the way up.
-      await measureWindow(options, server.peer, client, record, 2 * options.heartbeatMs);
+      // One period for the server to end the sessions the load closed (an xhr session once
+      // its disconnect delay has passed); then the memory reading's full collections take
+      // what they left, as on the way up they take the opening burst's, and the window
+      // follows one period later, as there. Without the collections a window on the way
+      // down carried the collecting of the sessions closed before it: at 1,000 websocket
+      // sessions after 18,000, a full collection and 5 ms of helper threads' CPU a second.
+      await client.request(
+        { type: 'measure', durationMs: options.heartbeatMs },
+        options.heartbeatMs + 30_000,
+      );
+      await server.peer.request<MemoryReply>({ type: 'memory' }, 60_000);
+      await measureWindow(options, server.peer, client, record, options.heartbeatMs);
     };
     for (const [step, descending] of [
       ...options.steps.map((n) => [n, false] as const),
