@@ -274,6 +274,8 @@ async function runSteps(
       // follows one period later, as there. Without the collections a window on the way
       // down carried the collecting of the sessions closed before it: at 1,000 websocket
       // sessions after 18,000, a full collection and 5 ms of helper threads' CPU a second.
+      // V8's memory reducer, which shrinks the heap on a timer after such a drop, still runs
+      // full collections in most windows at the smallest step (results/idle-scale-turn-check.md).
       await client.request(
         { type: 'measure', durationMs: options.heartbeatMs },
         options.heartbeatMs + 30_000,
