@@ -202,26 +202,6 @@ async function measureWindow(
         window.elapsedMs;
 }
 
-/** V8's memory reducer waits 8 s between its collections: two periods of 5 s outlast that. */
-const QUIET_PERIODS = 2;
-/** At most this many tries before the window is measured anyway. */
-const QUIET_TRIES = 4;
-
-/**
- * Waits, under the same load, until QUIET_PERIODS heartbeat periods pass without a full
- * collection in the server (at most QUIET_TRIES times), so that a window after a drop in
- * sessions does not carry the memory reducer's collections.
- */
-async function untilNoFullCollection(server: IpcPeer, client: IpcPeer, periodMs: number): Promise<void> {
-  const stretchMs = QUIET_PERIODS * periodMs;
-  for (let tries = 0; tries < QUIET_TRIES; tries++) {
-    const before = await readCpu(server);
-    await client.request({ type: 'measure', durationMs: stretchMs }, stretchMs + 30_000);
-    const after = await readCpu(server);
-    if ((after.usage.majorCollections ?? 0) === (before.usage.majorCollections ?? 0)) return;
-  }
-}
-
 /** One server through every step; a failed step ends the run, its figures kept. */
 async function runSteps(
   options: ScaleOptions,
@@ -294,16 +274,14 @@ async function runSteps(
       // follows one period later, as there. Without the collections a window on the way
       // down carried the collecting of the sessions closed before it: at 1,000 websocket
       // sessions after 18,000, a full collection and 5 ms of helper threads' CPU a second.
-      // V8's memory reducer, which shrinks the heap on a timer after such a drop, ran full
-      // collections after the forced ones in three of four windows at the smallest step
-      // (results/idle-scale-turn-check.md): the window waits for it to be done.
+      // V8's memory reducer, which shrinks the heap on a timer after such a drop, still runs
+      // full collections in most windows at the smallest step (results/idle-scale-turn-check.md).
       await client.request(
         { type: 'measure', durationMs: options.heartbeatMs },
         options.heartbeatMs + 30_000,
       );
       await server.peer.request<MemoryReply>({ type: 'memory' }, 60_000);
-      await untilNoFullCollection(server.peer, client, options.heartbeatMs);
-      await measureWindow(options, server.peer, client, record, 0);
+      await measureWindow(options, server.peer, client, record, options.heartbeatMs);
     };
     for (const [step, descending] of [
       ...options.steps.map((n) => [n, false] as const),

@@ -40,8 +40,8 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
         ? ''
         : 'After its first window at the largest step each server measures a second one there, ' +
           `then closes sessions back down to ${info.stepsDown.slice(1).map(fmt).join(', then ')} and measures ` +
-          'a window at each, every one after a period, the collections of a memory reading and two ' +
-          'periods without a full collection: each step has two windows, whose mean ' +
+          'a window at each, every one after a period, the collections of a memory reading and a period ' +
+          'more: each step has two windows, whose mean ' +
           "gives every CPU figure (the memory figures are the way up's), and the mean sits at the same " +
           "moment of a server's run for every step, which evens out a steady drift of the machine's speed. ") +
       'Other CPU above ' +
@@ -258,8 +258,8 @@ function directionLines(
     '',
     'The heartbeat CPU slope above from the windows on the way up alone, from those on the way ' +
       'down alone, and from both: a window on the way up follows the opening of its sessions, ' +
-      'one on the way down the closing of others (after a period, full collections and two ' +
-      "periods without one), and they lie at different moments of the server's run.",
+      'one on the way down the closing of others, each by a period, full collections and a ' +
+      "period, and they lie at different moments of the server's run.",
     '',
     ...tableLines(
       ['target', ...ways.map(([name]) => name)],
