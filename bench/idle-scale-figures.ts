@@ -203,6 +203,18 @@ export const FIGURES: Record<FigureKey, { title: string; unit: string; value: Fi
 /** The parts of the heartbeat CPU, counted like it per heartbeat: by thread, and the kernel's across them. */
 const CPU_PARTS = ['cpuMainThread', 'cpuKernel', 'cpuHelpers'] as const;
 
+/** The windows of one target at one step that completed, in the order they were measured. */
+export function recordsAt(
+  records: readonly StepRecord[],
+  transport: Transport,
+  target: TargetName,
+  step: number,
+): StepRecord[] {
+  return records.filter(
+    (r) => r.transport === transport && r.target === target && r.step === step && r.error === undefined,
+  );
+}
+
 /**
  * A figure of one target at one step, per repetition (null where it has none). A repetition
  * that measured the step twice, on the way up and back down, gives the mean of the two: the
@@ -218,9 +230,7 @@ export function valuesOf(
 ): (number | null)[] {
   const sums = new Array<number>(info.reps).fill(0);
   const counts = new Array<number>(info.reps).fill(0);
-  for (const r of records) {
-    if (r.transport !== transport || r.target !== target || r.step !== step || r.error !== undefined)
-      continue;
+  for (const r of recordsAt(records, transport, target, step)) {
     const value = figure(r, info);
     if (value === undefined) continue;
     sums[r.rep] += value;

@@ -251,7 +251,6 @@ async function runSteps(
       record.oldFreePerSession = perSession('oldFree');
       record.rss = after.rss;
       record.baseRss = base.rss;
-      record.baseCpuMsPerSecond = baseCpuMsPerSecond;
       // One whole period after the burst and the GC: every session has its heartbeat due.
       // The first step waits a window more: a fresh server's first window carried the
       // compiling and collecting of code paths that had only just begun to run (1,000
@@ -267,7 +266,6 @@ async function runSteps(
       );
       open = closed.openSessions;
       record.sessions = open;
-      record.baseCpuMsPerSecond = baseCpuMsPerSecond;
       // One period for the server to end the sessions the load closed (an xhr session once
       // its disconnect delay has passed); then the memory reading's full collections take
       // what they left, as on the way up they take the opening burst's, and the window
@@ -287,7 +285,7 @@ async function runSteps(
       ...options.steps.map((n) => [n, false] as const),
       ...stepsDownOf(options).map((n) => [n, true] as const),
     ]) {
-      const record: StepRecord = { transport, target, rep, step, sessions: open };
+      const record: StepRecord = { transport, target, rep, step, sessions: open, baseCpuMsPerSecond };
       if (descending) record.descending = true;
       records.push(record);
       try {

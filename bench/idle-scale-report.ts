@@ -16,6 +16,7 @@ import {
   valuesOf,
   windowsOf,
   isWindow,
+  recordsAt,
   type FigureKey,
   type FigureSeries,
   type ScaleInfo,
@@ -331,15 +332,8 @@ function collectionsText(
   kind: 'major' | 'minor',
 ): string {
   const parts = Array.from({ length: info.reps }, (_, rep) =>
-    records
-      .filter(
-        (r) =>
-          r.transport === transport &&
-          r.target === target &&
-          r.step === step &&
-          r.rep === rep &&
-          r.error === undefined,
-      )
+    recordsAt(records, transport, target, step)
+      .filter((r) => r.rep === rep)
       .flatMap((r) => {
         const [count, ms] =
           kind === 'major'
