@@ -14,6 +14,8 @@ export interface ScaleInfo {
   steps: number[];
   /** The steps measured again after the largest's first window, on the way back down (runs before: none). */
   stepsDown?: number[];
+  /** Node's options every server ran with beyond --expose-gc (runs before: none). */
+  serverFlags?: string[];
   heartbeatMs: number;
   /** The targets' default heartbeat period, which the CPU figures are scaled back to. */
   defaultPeriodMs: number;

@@ -39,6 +39,19 @@ export const DEFAULT_HEARTBEAT_MS = 5000;
 export const DEFAULT_PERIOD_MS = 25_000;
 
 /**
+ * Node's options for every idle-scale server, whatever the target. V8's memory reducer
+ * shrinks the heap once load drops: armed by the heap's growth on the way up, it waits for
+ * the allocation rate to fall and then runs two or three full collections, 8 to 16 s after
+ * the last one. On the way down that put them in the windows at the smallest step, forced
+ * collections before the window or not (--trace-gc: `Mark-Compact (reduce)` 13.6 s after
+ * them, in a window that began 5 s after them). It is a one-off answer to a drop, not a
+ * cost of the sessions held: at a steady number of sessions it does not run again. In a
+ * check with it off (websocket, ours-http and bare-ws) no window held a full collection,
+ * and memory per session moved no more than between runs with it on.
+ */
+export const SERVER_FLAGS: readonly string[] = ['--no-memory-reducer'];
+
+/**
  * The steps that fit under the open-file limit less SPARE_FILE_DESCRIPTORS, the largest
  * capped to it: the server and the load generator each hold a descriptor per session, and
  * the load generator is one process.
@@ -212,7 +225,12 @@ async function runSteps(
   serverPins: string[],
 ): Promise<StepRecord[]> {
   const records: StepRecord[] = [];
-  const server = await startServer(target, serverPins, { BENCH_HEARTBEAT_MS: String(options.heartbeatMs) });
+  const server = await startServer(
+    target,
+    serverPins,
+    { BENCH_HEARTBEAT_MS: String(options.heartbeatMs) },
+    SERVER_FLAGS,
+  );
   const clientTarget: ClientTarget = { name: target, port: server.port, wire: TARGETS[target].wire };
   let open = 0;
   try {
@@ -272,8 +290,7 @@ async function runSteps(
       // follows one period later, as there. Without the collections a window on the way
       // down carried the collecting of the sessions closed before it: at 1,000 websocket
       // sessions after 18,000, a full collection and 5 ms of helper threads' CPU a second.
-      // V8's memory reducer, which shrinks the heap on a timer after such a drop, still runs
-      // full collections in most windows at the smallest step (results/idle-scale-turn-check.md).
+      // V8's memory reducer would still run its own there (SERVER_FLAGS).
       await client.request(
         { type: 'measure', durationMs: options.heartbeatMs },
         options.heartbeatMs + 30_000,
@@ -373,6 +390,7 @@ export function scaleInfoOf(options: ScaleOptions, command: string, pinningText:
     pinning: pinningText,
     steps: options.steps,
     stepsDown: stepsDownOf(options),
+    serverFlags: [...SERVER_FLAGS],
     heartbeatMs: options.heartbeatMs,
     defaultPeriodMs: DEFAULT_PERIOD_MS,
     windowMs: options.windowMs,

@@ -45,6 +45,10 @@ export function markdownOf(info: ScaleInfo, records: readonly StepRecord[], char
           'more: each step has two windows, whose mean ' +
           "gives every CPU figure (the memory figures are the way up's), and the mean sits at the same " +
           "moment of a server's run for every step, which evens out a steady drift of the machine's speed. ") +
+      (info.serverFlags === undefined || info.serverFlags.length === 0
+        ? ''
+        : `Every server ran with ${info.serverFlags.map((flag) => '`' + flag + '`').join(' ')} ` +
+          '(bench/README.md says why). ') +
       'Other CPU above ' +
       '10-15% (the rest of the machine) means disturbed figures.',
     '',

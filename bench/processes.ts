@@ -99,19 +99,21 @@ const SERVER_VARIABLES = [
 
 /**
  * Starts a target's server script with the runner's environment, less SERVER_VARIABLES,
- * plus the target's own variables and `env` (a baseline twin's SOCKJS_EXPRESS_LIB).
+ * plus the target's own variables and `env` (a baseline twin's SOCKJS_EXPRESS_LIB), and
+ * Node's options `nodeFlags` (the idle-scale runner's).
  */
 export async function startServer(
   target: RunTarget,
   prefix: string[],
   env: Readonly<Record<string, string>> = {},
+  nodeFlags: readonly string[] = [],
 ): Promise<Server> {
   const spec = TARGETS[currentOf(target)];
   const script = join(__dirname, 'servers', spec.script);
   const serverEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of SERVER_VARIABLES) delete serverEnv[name];
   Object.assign(serverEnv, spec.env, env);
-  const child = start(prefix, ['--expose-gc', script], target, serverEnv);
+  const child = start(prefix, ['--expose-gc', ...nodeFlags, script], target, serverEnv);
   const peer = new IpcPeer(child, target);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${target} did not start within 15 s`)), 15_000);
