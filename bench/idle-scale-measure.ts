@@ -110,6 +110,14 @@ const cpuMicros = (usage: CpuReply): number => usage.user + usage.system;
 /** The main thread's CPU where the server reports it, else the whole process's. */
 const threadMicros = (usage: CpuReply): number => usage.mainThread ?? cpuMicros(usage);
 
+/**
+ * The load generator's load for `durationMs`, with what it received: how the runner waits
+ * on the sessions open and how it measures a window.
+ */
+function loadFor(client: IpcPeer, durationMs: number): Promise<LoadResult> {
+  return client.request<LoadResult>({ type: 'measure', durationMs }, durationMs + 30_000);
+}
+
 /** A CPU reading of the server, and when this process had it. */
 interface CpuReading {
   usage: CpuReply;
@@ -168,7 +176,7 @@ async function measureWindow(
   record: StepRecord,
   settleMs: number,
 ): Promise<void> {
-  await client.request({ type: 'measure', durationMs: settleMs }, settleMs + 30_000);
+  await loadFor(client, settleMs);
   const windowStart = readCpu(server);
   // The readings inside the window are awaited after it: a failed one must not end
   // the run before then.
@@ -179,10 +187,7 @@ async function measureWindow(
     Math.floor(options.windowMs / options.heartbeatMs) - 1,
   ).catch(() => undefined);
   const machineBefore = machineBusyMicros();
-  const window = await client.request<LoadResult>(
-    { type: 'measure', durationMs: options.windowMs },
-    options.windowMs + 30_000,
-  );
+  const window = await loadFor(client, options.windowMs);
   const end = await readCpu(server);
   const start = await windowStart;
   const between = await inside;
@@ -242,10 +247,7 @@ async function runSteps(
     // What the process spends with no session open (its timers, the IPC, the collector):
     // taken off every step's window, so that only the sessions' share is charged to them.
     const idleBefore = server.peer.request<CpuReply>({ type: 'cpu' }, 10_000);
-    const idle = await client.request<LoadResult>(
-      { type: 'measure', durationMs: options.heartbeatMs },
-      options.heartbeatMs + 30_000,
-    );
+    const idle = await loadFor(client, options.heartbeatMs);
     const idleMicros =
       cpuMicros(await server.peer.request<CpuReply>({ type: 'cpu' }, 10_000)) - cpuMicros(await idleBefore);
     const baseCpuMsPerSecond = idleMicros / idle.elapsedMs;
@@ -291,10 +293,7 @@ async function runSteps(
       // down carried the collecting of the sessions closed before it: at 1,000 websocket
       // sessions after 18,000, a full collection and 5 ms of helper threads' CPU a second.
       // V8's memory reducer would still run its own there (SERVER_FLAGS).
-      await client.request(
-        { type: 'measure', durationMs: options.heartbeatMs },
-        options.heartbeatMs + 30_000,
-      );
+      await loadFor(client, options.heartbeatMs);
       await server.peer.request<MemoryReply>({ type: 'memory' }, 60_000);
       await measureWindow(options, server.peer, client, record, options.heartbeatMs);
     };
