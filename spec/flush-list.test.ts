@@ -48,4 +48,29 @@ describe('FlushList', () => {
     await nextTick();
     assert.deepEqual(flushed, ['before', 'after']);
   });
+
+  it('tells its watcher when each run begins and ends, also when a flush throws', async () => {
+    const events: string[] = [];
+    const list = new FlushList({
+      runStarted: () => events.push('start'),
+      runEnded: () => events.push('end'),
+    });
+    list.add({ flush: () => events.push('a') });
+    await nextTick();
+    assert.deepEqual(events, ['start', 'a', 'end']);
+    events.length = 0;
+    list.add({
+      flush: () => {
+        throw new Error('listener failed');
+      },
+    });
+    list.add({ flush: () => events.push('b') });
+    assert.throws(() => list.run(), /listener failed/);
+    assert.deepEqual(events, ['start', 'end']);
+    await nextTick();
+    await nextTick();
+    // The tick add() scheduled runs too (here on an empty list): every run is closed.
+    assert.deepEqual(events.slice(0, 5), ['start', 'end', 'start', 'b', 'end']);
+    assert.deepEqual(events.slice(5), events.slice(5).length === 0 ? [] : ['start', 'end']);
+  });
 });

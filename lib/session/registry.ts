@@ -45,8 +45,8 @@ export type OpenConnections = Partial<Record<ConnectionProtocol, number>>;
 export class SessionRegistry implements SessionHost {
   readonly traffic = new TrafficCounters();
   readonly clock: SessionClock;
-  readonly flushes = new FlushList();
   readonly repeated = new RepeatedMessage();
+  readonly flushes = new FlushList(this.repeated);
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
   readonly maxQueuedBytes: number;

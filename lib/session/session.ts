@@ -201,8 +201,9 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
       else receiver.sendFrame(messageFrame(messages));
       return;
     }
-    // The queue array is not handed on: kept for the next message, not made anew.
-    this.queue.length = 0;
+    // The queue array is not handed on: kept for the next message, not made anew. Its one
+    // message is popped: setting the length goes through V8's runtime, several times dearer.
+    this.queue.pop();
     this.queuedShared = null;
     this.queuedBytes = 0;
     receiver.sendShared?.(shared);
