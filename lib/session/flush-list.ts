@@ -1,6 +1,7 @@
 /** What a flush list flushes: a session with messages queued in this tick. */
 export interface Flushable {
-  flush(): void;
+  /** `now`: the time the run began (ms since the epoch). */
+  flush(now: number): void;
 }
 
 /** Told when a flush list's run begins and ends (the service's RepeatedMessage). */
@@ -35,10 +36,13 @@ export class FlushList {
   run(): void {
     const waiting = this.waiting;
     let done = 0;
+    // One reading of the clock for the run, not one per session: what a session does with
+    // it (move its heartbeat) is checked by a clock that ticks every quarter heartbeat.
+    const now = Date.now();
     this.watcher?.runStarted();
     try {
       // A flush may queue more (an application listener writing): those are flushed here too.
-      while (done < waiting.length) waiting[done++].flush();
+      while (done < waiting.length) waiting[done++].flush(now);
     } finally {
       this.watcher?.runEnded();
       if (done < waiting.length) {

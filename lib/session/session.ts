@@ -124,7 +124,7 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
       process.nextTick(emitConnection, this);
       if (this.receiver !== receiver) return;
     }
-    if (this.queue.length > 0) this.flush();
+    if (this.queue.length > 0) this.flush(Date.now());
     if (this.receiver === receiver) this.startTimer(true);
   }
 
@@ -175,13 +175,13 @@ export class Session implements ReceiverOwner, ConnectionSession, LifetimeSubjec
     return true;
   }
 
-  flush(): void {
+  /** Sends what is queued; the heartbeat is due `heartbeatDelay` after `now`. */
+  flush(now: number): void {
     this.flushScheduled = false;
     const receiver = this.receiver;
     if (receiver === null || this.queue.length === 0) return;
     this.sendQueue(receiver);
-    if (this.receiver === receiver && this.deadline !== 0)
-      this.deadline = Date.now() + this.host.heartbeatDelay;
+    if (this.receiver === receiver && this.deadline !== 0) this.deadline = now + this.host.heartbeatDelay;
     if (this.needDrain) this.checkDrain();
   }
 
