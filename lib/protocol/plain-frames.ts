@@ -124,7 +124,8 @@ export function plainMessageFrame(
     frame[at++] = 0x22;
   }
   frame[at++] = 0x5d; // ]
-  frame.write(suffix, at, 'latin1');
+  // Not for an empty suffix (every websocket frame's): the call alone costs 30 ns or more.
+  if (suffix.length > 0) frame.write(suffix, at, 'latin1');
   return frame;
 }
 
