@@ -272,6 +272,31 @@ describe('websocket transports', () => {
       }
     });
 
+    it('answers the messages of one read in one frame, and a message alone in a frame of its own', async () => {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/echo/000/${randomUUID()}/websocket`);
+      const frames: string[] = [];
+      ws.on('message', (data: Buffer) => {
+        if (String(data) !== 'h') frames.push(String(data));
+      });
+      await opened(ws);
+      try {
+        await until(() => frames.length === 1, 2000, 'the open frame');
+        // Two frames in one write: one read for the server on loopback.
+        const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+        socket.cork();
+        ws.send('["one"]');
+        ws.send('["two"]');
+        socket.uncork();
+        await until(() => frames.length === 2, 2000, 'the answer to both');
+        ws.send('["three"]');
+        await until(() => frames.length === 3, 2000, 'the answer to the third');
+        await delay(20);
+        assert.deepEqual(frames, ['o', 'a["one","two"]', 'a["three"]']);
+      } finally {
+        ws.terminate();
+      }
+    });
+
     it('frames a message written to many sessions in one tick exactly as for one, queued ones too', async () => {
       const clients: WsClient[] = [];
       const conns: Connection[] = [];
