@@ -90,7 +90,7 @@ function headerLength(length: number): number {
  * Writes the header of an unmasked, final text frame (RFC 6455 section 5.2) into the first
  * `header` bytes of `frame`, whose payload fills the rest; returns the frame. The buffer is
  * made to the frame's size, header included: a view past spare room in front would be a
- * second Buffer object per frame (70 ns more a message, measured).
+ * second Buffer object per frame (36 to 69 ns more, measured in a loop of their own).
  */
 function withHeader(frame: Buffer, header: number): Buffer {
   const length = frame.length - header;
