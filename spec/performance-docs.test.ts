@@ -1,0 +1,58 @@
+/**
+ * docs/performance.md against the full run it reports (bench/results/latest.md): its
+ * goals table and its table of the latest results are the run's own, row for row, so a
+ * new full run cannot land with the document still reporting the one before.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+
+/** The repository root, from build/spec/performance-docs.test.js. */
+const ROOT = resolve(__dirname, '..', '..');
+
+const read = (relativePath: string): string => readFileSync(join(ROOT, relativePath), 'utf8');
+
+/** A table row with its cells' padding collapsed: prettier pads a column to its widest cell. */
+function normalized(row: string): string {
+  return row.trim().replace(/\s+/g, ' ');
+}
+
+/** The rows of the first table under `heading` (a whole heading line), normalized. */
+function firstTableUnder(markdown: string, heading: string): string[] {
+  const lines = markdown.split('\n');
+  const start = lines.indexOf(heading);
+  assert.notEqual(start, -1, `no heading ${heading}`);
+  const rows: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (line.startsWith('#')) break;
+    if (line.startsWith('|')) rows.push(normalized(line));
+    else if (rows.length > 0) break;
+  }
+  assert.ok(rows.length > 2, `no table under ${heading}`);
+  return rows;
+}
+
+describe('docs/performance.md reports the saved full run', () => {
+  const run = read('bench/results/latest.md');
+  const docRows = new Set(
+    read('docs/performance.md')
+      .split('\n')
+      .filter((line) => line.startsWith('|'))
+      .map(normalized),
+  );
+
+  for (const [what, heading] of [
+    ['goals table', '## Goals'],
+    ['table of results per scenario', '## Summary'],
+  ] as const) {
+    it(`carries the run's ${what}, row for row`, () => {
+      const missing = firstTableUnder(run, heading).filter((row) => !docRows.has(row));
+      assert.deepEqual(
+        missing,
+        [],
+        `rows of bench/results/latest.md (${heading}) not in docs/performance.md`,
+      );
+    });
+  }
+});
