@@ -95,6 +95,12 @@ function noControl(span: Buffer): boolean {
   return true;
 }
 
+/** The length of `a["m1","m2",...]` for `count` plain messages of `chars` characters in all. */
+export function plainFrameLength(count: number, chars: number): number {
+  // `a[` and `]`, two quotes a message, the commas between them.
+  return 2 + 3 * count + chars;
+}
+
 /**
  * `a["m1","m2",...]` followed by `suffix`, as bytes, with `headroom` bytes left free in
  * front (for a websocket frame header). `bytes` is the messages' UTF-8 size. Null unless
@@ -110,7 +116,7 @@ export function plainMessageFrame(
   for (const message of messages) chars += message.length;
   // Every character outside ASCII takes more than one byte in UTF-8.
   if (bytes !== chars) return null;
-  const frame = Buffer.allocUnsafe(headroom + 2 + messages.length * 3 + chars + suffix.length);
+  const frame = Buffer.allocUnsafe(headroom + plainFrameLength(messages.length, chars) + suffix.length);
   let at = headroom;
   frame[at++] = 0x61; // a
   frame[at++] = 0x5b; // [

@@ -11,7 +11,7 @@ import {
   decodeMessageBytes,
   messageFrame,
 } from '../protocol/frames';
-import { plainMessageFrame } from '../protocol/plain-frames';
+import { plainFrameLength, plainMessageFrame } from '../protocol/plain-frames';
 import type { SharedMessage } from '../protocol/shared-message';
 import { compactListeners, skipRepeatedEnds, writesFramesDirectly, type WsSocket } from '../internals';
 
@@ -215,9 +215,9 @@ export class WebsocketReceiver implements Receiver, Indexed {
     }
     const socket = this.socket;
     if (socket !== null && this.writesDirectly()) {
-      // Plain ASCII messages (nothing to escape) become the frame's bytes in one pass. Its
-      // payload, if plain: `a[`, each message quoted, the commas between them and `]`.
-      const header = headerLength(2 + 3 * messages.length + bytes);
+      // Plain ASCII messages (nothing to escape) become the frame's bytes in one pass; were
+      // they not plain, the frame is not made and the header goes unused.
+      const header = headerLength(plainFrameLength(messages.length, bytes));
       const frame = plainMessageFrame(messages, bytes, header, '');
       if (frame !== null) {
         socket.write(withHeader(frame, header));
