@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { tableAfter } from '../bench/markdown-table';
 
 /** The repository root, from build/spec/performance-docs.test.js. */
 const ROOT = resolve(__dirname, '..', '..');
@@ -21,14 +22,9 @@ function normalized(row: string): string {
 /** The rows of the first table under `heading` (a whole heading line), normalized. */
 function firstTableUnder(markdown: string, heading: string): string[] {
   const lines = markdown.split('\n');
-  const start = lines.indexOf(heading);
-  assert.notEqual(start, -1, `no heading ${heading}`);
-  const rows: string[] = [];
-  for (const line of lines.slice(start + 1)) {
-    if (line.startsWith('#')) break;
-    if (line.startsWith('|')) rows.push(normalized(line));
-    else if (rows.length > 0) break;
-  }
+  assert.notEqual(lines.indexOf(heading), -1, `no heading ${heading}`);
+  const range = tableAfter(lines, heading);
+  const rows = range === null ? [] : lines.slice(...range).map(normalized);
   assert.ok(rows.length > 2, `no table under ${heading}`);
   return rows;
 }
