@@ -7,11 +7,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tableAfter } from '../bench/markdown-table';
+import { COPIED_TABLES, PERFORMANCE_DOC as DOC, RUN_REPORT as RUN } from '../bench/performance-doc';
 
 /** The repository root, from build/scripts/performance-tables.js. */
 const ROOT = resolve(__dirname, '..', '..');
-const RUN = 'bench/results/latest.md';
-const DOC = 'docs/performance.md';
 
 function tableIn(lines: readonly string[], heading: string, file: string): [number, number] {
   const range = tableAfter(lines, heading);
@@ -22,11 +21,7 @@ function tableIn(lines: readonly string[], heading: string, file: string): [numb
 const run = readFileSync(join(ROOT, RUN), 'utf8').split('\n');
 const doc = readFileSync(join(ROOT, DOC), 'utf8').split('\n');
 // Later tables first, so that the earlier one's line numbers still hold.
-const pairs = [
-  ['## Summary', '## The latest results'],
-  ['## Goals', '## Goals, from one full run'],
-] as const;
-for (const [runHeading, docHeading] of pairs) {
+for (const { runHeading, docHeading } of [...COPIED_TABLES].reverse()) {
   const [from, to] = tableIn(run, runHeading, RUN);
   const [start, end] = tableIn(doc, docHeading, DOC);
   doc.splice(start, end - start, ...run.slice(from, to));

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { tableAfter } from '../bench/markdown-table';
+import { COPIED_TABLES, PERFORMANCE_DOC, RUN_REPORT } from '../bench/performance-doc';
 
 /** The repository root, from build/spec/performance-docs.test.js. */
 const ROOT = resolve(__dirname, '..', '..');
@@ -30,25 +31,18 @@ function firstTableUnder(markdown: string, heading: string): string[] {
 }
 
 describe('docs/performance.md reports the saved full run', () => {
-  const run = read('bench/results/latest.md');
+  const run = read(RUN_REPORT);
   const docRows = new Set(
-    read('docs/performance.md')
+    read(PERFORMANCE_DOC)
       .split('\n')
       .filter((line) => line.startsWith('|'))
       .map(normalized),
   );
 
-  for (const [what, heading] of [
-    ['goals table', '## Goals'],
-    ['table of results per scenario', '## Summary'],
-  ] as const) {
+  for (const { what, runHeading } of COPIED_TABLES) {
     it(`carries the run's ${what}, row for row`, () => {
-      const missing = firstTableUnder(run, heading).filter((row) => !docRows.has(row));
-      assert.deepEqual(
-        missing,
-        [],
-        `rows of bench/results/latest.md (${heading}) not in docs/performance.md`,
-      );
+      const missing = firstTableUnder(run, runHeading).filter((row) => !docRows.has(row));
+      assert.deepEqual(missing, [], `rows of ${RUN_REPORT} (${runHeading}) not in ${PERFORMANCE_DOC}`);
     });
   }
 });
