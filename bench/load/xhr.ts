@@ -32,7 +32,7 @@ interface FrameSink {
 }
 
 /** One SockJS session over HTTP: its URLs and its sends. */
-class HttpSession {
+export class HttpSession {
   readonly path: string;
   /** The receiving request in progress, if any. */
   receiving: ReturnType<typeof request> | null = null;
@@ -170,14 +170,14 @@ class HttpSession {
   }
 }
 
-type Receive = 'stream' | 'poll';
+export type Receive = 'stream' | 'poll';
 
 function receiveModeOf(spec: ScenarioSpec): Receive {
   return spec.transport === 'xhr-polling' ? 'poll' : 'stream';
 }
 
 /** Opens one HTTP session and resolves at its open frame; `sink` gets what follows. */
-function openSession(
+export function openSession(
   session: HttpSession,
   mode: Receive,
   sink: Omit<FrameSink, 'opened'>,
@@ -203,7 +203,7 @@ function openSession(
   );
 }
 
-function newAgent(localAddress?: string): Agent {
+export function newAgent(localAddress?: string): Agent {
   return new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, localAddress });
 }
 

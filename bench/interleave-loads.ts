@@ -1,0 +1,227 @@
+/**
+ * The loads `npm run bench:interleave` alternates between two servers, each run in windows:
+ * a window starts the load, stops starting new work at its end, and waits for what is on
+ * the wire, so that a server's CPU read after the window holds only that window's work.
+ */
+import type WebSocket from 'ws';
+import { openSocket } from './load/websocket';
+import { HttpSession, newAgent, openSession } from './load/xhr';
+import { Recorder, payload, pooled, withTimeout } from './load/common';
+import { SCENARIOS, TARGETS, type ScenarioSpec, type TargetName } from './scenarios';
+
+export interface WindowedLoad {
+  /** Opens what the load keeps across windows (the ping-pong's sessions). */
+  prepare(): Promise<void>;
+  /**
+   * Runs the load for `ms` and resolves with the units done (sessions opened and closed, or
+   * messages echoed) once nothing is on the wire.
+   */
+  window(ms: number): Promise<number>;
+  /** Closes what prepare() opened. */
+  close(): void;
+}
+
+export const INTERLEAVED_SCENARIOS = [
+  'ws-open-close',
+  'ws-pingpong',
+  'xhr-streaming',
+  'xhr-polling',
+] as const;
+export type InterleavedScenario = (typeof INTERLEAVED_SCENARIOS)[number];
+
+function specOf(id: InterleavedScenario): ScenarioSpec {
+  const spec = SCENARIOS.find((candidate) => candidate.id === id);
+  if (spec === undefined) throw new Error(`no scenario ${id}`);
+  return spec;
+}
+
+/** The full run's open + close: `sessions` loops of open, close, wait for the close. */
+function openClose(name: TargetName, port: number, spec: ScenarioSpec): WindowedLoad {
+  const target = { name, port, wire: TARGETS[name].wire };
+  const session = async (): Promise<void> => {
+    const ws = await openSocket(target);
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    ws.close(1000);
+    await withTimeout(closed, 10_000, 'websocket close');
+  };
+  return {
+    prepare: async () => undefined,
+    async window(ms) {
+      const until = Date.now() + ms;
+      let done = 0;
+      const loop = async (): Promise<void> => {
+        while (Date.now() < until) {
+          await session();
+          done++;
+        }
+      };
+      await Promise.all(Array.from({ length: spec.sessions }, loop));
+      return done;
+    },
+    close: () => undefined,
+  };
+}
+
+/**
+ * The full run's ping-pong: `sessions` sessions opened once, each with one message on the
+ * wire at a time during a window. An echo that does not match is an error, not a unit.
+ */
+function pingPong(name: TargetName, port: number, spec: ScenarioSpec): WindowedLoad {
+  const target = { name, port, wire: TARGETS[name].wire };
+  const message = payload(spec.messageBytes);
+  const wireMessage = target.wire === 'raw-ws' ? message : JSON.stringify([message]);
+  const sockets: WebSocket[] = [];
+  let until = 0;
+  let done = 0;
+  let pending = 0;
+  let windowEnded: (() => void) | null = null;
+  let failure: Error | null = null;
+
+  const received = (ws: WebSocket, text: string): void => {
+    if (text !== message) failure ??= new Error(`${name} echoed ${JSON.stringify(text.slice(0, 40))}`);
+    else done++;
+    if (Date.now() < until && failure === null) {
+      ws.send(wireMessage);
+      return;
+    }
+    if (--pending === 0) windowEnded?.();
+  };
+  const listen = (ws: WebSocket): void => {
+    if (target.wire === 'raw-ws') {
+      ws.on('message', (data) => received(ws, String(data)));
+      return;
+    }
+    ws.on('message', (data) => {
+      const frame = String(data);
+      // Heartbeats pass by; anything else but a message frame is the server's mistake.
+      if (frame === 'h') return;
+      if (frame[0] !== 'a') {
+        failure ??= new Error(`${name} sent ${JSON.stringify(frame.slice(0, 40))}`);
+        return;
+      }
+      for (const text of JSON.parse(frame.slice(1)) as string[]) received(ws, text);
+    });
+  };
+
+  return {
+    async prepare() {
+      await pooled(spec.sessions, 50, async () => {
+        const ws = await openSocket(target);
+        listen(ws);
+        sockets.push(ws);
+      });
+    },
+    async window(ms) {
+      done = 0;
+      pending = sockets.length;
+      until = Date.now() + ms;
+      const ended = new Promise<void>((resolve) => (windowEnded = resolve));
+      for (const ws of sockets) ws.send(wireMessage);
+      await withTimeout(ended, ms + 10_000, `${name}'s last echoes`);
+      windowEnded = null;
+      if (failure !== null) throw failure;
+      return done;
+    },
+    close() {
+      for (const ws of sockets) ws.terminate();
+      sockets.length = 0;
+    },
+  };
+}
+
+/**
+ * The full run's closed-loop xhr echo: `sessions` sessions opened once on one keep-alive
+ * agent, each sending with xhr_send and sending the next once the 204 and the echo are both
+ * in, during a window. Their receiving requests (a held stream, or the next poll) stay open
+ * between windows.
+ */
+function xhrEcho(name: TargetName, port: number, spec: ScenarioSpec): WindowedLoad {
+  const message = payload(spec.messageBytes);
+  const body = JSON.stringify([message]);
+  const agent = newAgent();
+  // Counts the sessions' failed requests; the window reads its errors.
+  const recorder = new Recorder();
+  const sends: (() => void)[] = [];
+  const sessions: HttpSession[] = [];
+  let until = 0;
+  let done = 0;
+  let pending = 0;
+  let windowEnded: (() => void) | null = null;
+  let failure: Error | null = null;
+
+  const open = async (): Promise<void> => {
+    const session = new HttpSession(agent, port, recorder);
+    let waiting = 0;
+    const settle = (): void => {
+      if (--waiting !== 0) return;
+      done++;
+      if (Date.now() < until && failure === null) send();
+      else if (--pending === 0) windowEnded?.();
+    };
+    const send = (): void => {
+      waiting = 2;
+      session.send(body, settle);
+    };
+    const fail = (what: string): void => {
+      failure ??= new Error(`${name}: ${what}`);
+    };
+    await openSession(session, spec.transport === 'xhr-polling' ? 'poll' : 'stream', {
+      messages: (texts) => {
+        for (const text of texts) {
+          if (text !== message || waiting === 0) fail(`echoed ${JSON.stringify(text.slice(0, 40))}`);
+          else settle();
+        }
+      },
+      closed: (frame) => fail(`closed the session: ${frame}`),
+      failed: (error) => fail(error.message),
+    });
+    sessions.push(session);
+    sends.push(send);
+  };
+
+  return {
+    async prepare() {
+      await pooled(spec.sessions, 25, open);
+    },
+    async window(ms) {
+      done = 0;
+      pending = sends.length;
+      until = Date.now() + ms;
+      recorder.reset();
+      const ended = new Promise<void>((resolve) => (windowEnded = resolve));
+      for (const send of sends) send();
+      await withTimeout(ended, ms + 10_000, `${name}'s last echoes`);
+      windowEnded = null;
+      if (recorder.errors > 0) failure ??= new Error(`${name}: ${recorder.errors} failed requests`);
+      if (failure !== null) throw failure;
+      return done;
+    },
+    close() {
+      for (const session of sessions) session.abort();
+      sessions.length = 0;
+      agent.destroy();
+    },
+  };
+}
+
+export function windowedLoad(scenario: InterleavedScenario, name: TargetName, port: number): WindowedLoad {
+  const spec = specOf(scenario);
+  if (spec.transport === 'xhr-streaming' || spec.transport === 'xhr-polling')
+    return xhrEcho(name, port, spec);
+  return scenario === 'ws-pingpong' ? pingPong(name, port, spec) : openClose(name, port, spec);
+}
+
+/** Whether `name` can take part in `scenario`. */
+export function serves(scenario: InterleavedScenario, name: TargetName): boolean {
+  const { serves } = TARGETS[name];
+  return specOf(scenario).transport === 'websocket' ? serves.websocket : serves.http;
+}
+
+/** What one unit of the scenario's figure is. */
+export function unitOf(scenario: InterleavedScenario): string {
+  return specOf(scenario).kind === 'open-close' ? 'session' : 'message';
+}
+
+export function titleOf(scenario: InterleavedScenario): string {
+  return specOf(scenario).title;
+}
