@@ -5,7 +5,9 @@
  * repetition; where a floor (bare ws, bare `http`, an empty Express app) is itself above the
  * goal against the same reference, no server built on it can meet the goal, and the table
  * says so. The idle-scale goal is of another kind: from the run's idle-scale measurement,
- * whether what one more idle session costs stays the same as sessions grow.
+ * whether what one more idle session costs stays the same as sessions grow. Where the run
+ * also measured a goal's scenario with its targets interleaved (interleave-run.ts), the
+ * table gives that ratio too, paired per set, beside the verdict judged as the goal is set.
  */
 import type { ScenarioSpec, TargetName, Transport } from './scenarios';
 import { fmt, fmtRatio, pairedRatios, type Spread } from './stats';
@@ -243,6 +245,18 @@ function idleScaleRows(scale: IdleScaleRun): string[][] {
   return rows;
 }
 
+const HEADINGS = [
+  'goal',
+  'target',
+  'measured',
+  'floor, same ratio',
+  'interleaved',
+  'floor, interleaved',
+  'verdict',
+];
+/** Left out when the run interleaved no scenario. */
+const INTERLEAVED_COLUMNS = [4, 5];
+
 /**
  * The goals table for the scenarios of a run and its idle-scale measurement, or nothing
  * when it measured none of them.
@@ -251,25 +265,42 @@ export function goalsSection(
   specs: readonly ScenarioSpec[],
   seriesOf: SeriesOf,
   scale: IdleScaleRun | null = null,
+  /** CPU per unit per interleaved set; empty lists where the scenario was not interleaved. */
+  interleavedOf: SeriesOf = () => [],
 ): string[] {
   const run = new Set(specs.map((spec) => spec.id));
   const rows: string[][] = [];
+  const floorText = (goal: Goal, floor: Spread | null): string =>
+    floor === null || floor.n === 0 ? '' : `\`${goal.floor}\` ${fmtRatio(floor)}`;
+  let anyInterleaved = false;
   for (const goal of GOALS) {
     if (!run.has(goal.scenario)) continue;
-    const reference = seriesOf(goal.scenario, goal.reference);
-    const ratio = pairedRatios(seriesOf(goal.scenario, goal.target), reference);
-    if (ratio.n === 0) continue;
-    const floor =
-      goal.floor === undefined ? null : pairedRatios(seriesOf(goal.scenario, goal.floor), reference);
+    const ratiosOf = (series: SeriesOf): { ratio: Spread; floor: Spread | null } => {
+      const reference = series(goal.scenario, goal.reference);
+      return {
+        ratio: pairedRatios(series(goal.scenario, goal.target), reference),
+        floor: goal.floor === undefined ? null : pairedRatios(series(goal.scenario, goal.floor), reference),
+      };
+    };
+    const separate = ratiosOf(seriesOf);
+    if (separate.ratio.n === 0) continue;
+    const interleaved = ratiosOf(interleavedOf);
+    const measured = interleaved.ratio.n > 0;
+    anyInterleaved ||= measured;
     rows.push([
       goal.text,
       `\`${goal.target}\``,
-      fmtRatio(ratio),
-      floor === null || floor.n === 0 ? '' : `\`${goal.floor}\` ${fmtRatio(floor)}`,
-      verdict(ratio, floor, goal.limit),
+      fmtRatio(separate.ratio),
+      floorText(goal, separate.floor),
+      measured
+        ? `${fmtRatio(interleaved.ratio)}, ${interleaved.ratio.median <= goal.limit ? 'met' : 'not met'}`
+        : '',
+      measured ? floorText(goal, interleaved.floor) : '',
+      verdict(separate.ratio, separate.floor, goal.limit),
     ]);
   }
-  const scaleRows = scale === null ? [] : idleScaleRows(scale);
+  const scaleRows =
+    scale === null ? [] : idleScaleRows(scale).map((row) => [...row.slice(0, 4), '', '', row[4]]);
   if (rows.length + scaleRows.length === 0) return [];
   return [
     '## Goals',
@@ -277,6 +308,14 @@ export function goalsSection(
     "Each target's headline figure divided by the reference's named in the goal, paired per " +
       'repetition: median (min–max). The floor column divides the least a server of the kind ' +
       'costs by the same reference: where it is above the goal, no server built on it meets it.' +
+      (anyInterleaved
+        ? " The interleaved columns divide the same figures measured with all of a scenario's targets " +
+          'running at once and the load alternating between them in short windows (`## Interleaved` ' +
+          "below), paired per set of processes: median (min–max). Their pairs share the machine's fast " +
+          'and slow phases, which runs of one target at a time do not, but they are not the same ' +
+          'measurement (each server works in bursts between idle windows): the verdict is judged on ' +
+          'the runs of one target at a time, as the goals were set.'
+        : '') +
       (scaleRows.length === 0
         ? ''
         : ' The idle-scale rows (the figures in `idle-scale.md`) divide, per target, the cost one more ' +
@@ -284,7 +323,12 @@ export function goalsSection(
           'the middle (medians over the repetitions; for heartbeat CPU, per heartbeat received), for ' +
           `${SCALE_FIGURES.map((f) => FIGURES[f.key].title).join(', ')}.`),
     '',
-    ...tableLines(['goal', 'target', 'measured', 'floor, same ratio', 'verdict'], [...rows, ...scaleRows]),
+    ...tableLines(
+      anyInterleaved ? HEADINGS : HEADINGS.filter((_, i) => !INTERLEAVED_COLUMNS.includes(i)),
+      [...rows, ...scaleRows].map((row) =>
+        anyInterleaved ? row : row.filter((_, i) => !INTERLEAVED_COLUMNS.includes(i)),
+      ),
+    ),
     '',
   ];
 }

@@ -13,6 +13,8 @@ import {
   type TargetName,
 } from './scenarios';
 import { FANOUT_LIMITS, goalsSection } from './goals';
+import { perSet, type InterleavedRun } from './interleave-run';
+import { interleavedSection } from './interleave-report';
 import type { IdleScaleRun } from './idle-scale-figures';
 import { tableLines } from './markdown-table';
 import { fmt, fmtRatio, fmtSpread, median, pairedRatios, spread, type Spread } from './stats';
@@ -337,6 +339,8 @@ export function markdown(
   records: readonly RunRecord[],
   /** The run's idle-scale measurement, judged in the goals table; null where it did not run. */
   scale: IdleScaleRun | null = null,
+  /** The scenarios the run measured again with their targets interleaved. */
+  interleaved: readonly InterleavedRun[] = [],
 ): string {
   const lines: string[] = [];
   lines.push('# sockjs-express benchmark results', '');
@@ -381,8 +385,13 @@ export function markdown(
           : series(records, scenario, target, headline(spec), info.repsByScenario[scenario] ?? 0);
       },
       scale,
+      (scenario, target) => {
+        const run = interleaved.find((r) => r.scenario === scenario);
+        return run === undefined ? [] : perSet(run, target);
+      },
     ),
   );
+  lines.push(...interleavedSection(interleaved));
   if (info.baseline !== null) lines.push(...beforeAfter(info.baseline, specs, summaries), '');
   if (scale !== null) lines.push('The idle-scale figures, tables and chart: `idle-scale.md`.', '');
   // `--scenario idle-scale` alone: the goals are all there is; no empty tables after them.

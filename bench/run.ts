@@ -3,8 +3,9 @@
  * process pinned to one core with the load generator on another, targets alternating
  * (A B C D, A B C D, ...), and reports medians, spreads and paired ratios.
  *
- *   npm run bench                        every scenario, 3 repetitions, then the idle-scale
- *                                        measurement (idle-scale-measure.ts) with its goal
+ *   npm run bench                        every scenario, 3 repetitions, then four of them with
+ *                                        their targets interleaved (interleave-run.ts), then
+ *                                        the idle-scale measurement (idle-scale-measure.ts)
  *   npm run bench -- --quick             one short repetition: a smoke run of about a minute
  *   npm run bench -- --quick --scenario idle-scale --idle-scale-steps 200,400,800
  *   npm run bench -- --scenario ws-pingpong,xhr-streaming --target ours-express,sockjs-node
@@ -12,9 +13,9 @@
  *   npm run bench -- --baseline HEAD~1   each library target against its build at HEAD~1
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { IpcPeer, type ClientTarget, type CpuReply, type LoadResult, type MemoryReply } from './ipc';
 import {
@@ -39,6 +40,9 @@ import {
   type ProfileSummary,
 } from './profile';
 import { killChildren, pinning, start, startServer, stop } from './processes';
+import { GOALS } from './goals';
+import { INTERLEAVED_SCENARIOS } from './interleave-loads';
+import type { InterleavedRun } from './interleave-run';
 import { prepareBaseline, type Baseline } from './baseline';
 import { measureFanOut } from './fan-out-scenario';
 import { SPARE_FILE_DESCRIPTORS, machineBusyMicros, openFileLimit, pretty, systemCallsPerUnit } from './host';
@@ -78,7 +82,16 @@ interface Options {
   idleScale: boolean;
   /** `--idle-scale-steps`: its steps, instead of EMBEDDED_STEPS (QUICK_STEPS with --quick). */
   idleScaleSteps: number[] | null;
+  /** `--interleave-sets`: sets of the interleaved measurement of each goal scenario; 0: none. */
+  interleaveSets: number;
+  /** `--interleave-rounds`: rounds per set. */
+  interleaveRounds: number;
 }
+
+/** The interleaved measurement's defaults: about 7 minutes for the full run's four scenarios. */
+const INTERLEAVE_SETS = 3;
+const INTERLEAVE_ROUNDS = 10;
+const INTERLEAVE_WINDOW_MS = 500;
 
 /** Messages per fan-out run: measured, and sent before them unmeasured. */
 const FANOUT_MESSAGES = 20;
@@ -114,6 +127,13 @@ const HELP = `Usage: node build/bench/run.js [options]
   --heartbeat-sessions N
                        sessions for ws-idle-heartbeat (default 50000, or what the open-file
                        limit allows a process, less 1000)
+  --interleave-sets N  after the scenarios, those of ${INTERLEAVED_SCENARIOS.join(', ')}
+                       run are measured again with all their targets at once and the
+                       load alternating between them in ${INTERLEAVE_WINDOW_MS} ms windows: N sets of
+                       fresh processes (default ${INTERLEAVE_SETS}; --quick: 0; none with --profile),
+                       a cross-check beside the goals, which are judged on the runs above
+  --interleave-rounds N
+                       rounds per interleaved set (default ${INTERLEAVE_ROUNDS})
   --no-pin             do not pin server and client to cores with taskset
   --nice N             run server and load generator under \`nice -n N\` (a negative N needs
                        privileges, and slows everything else on the machine)
@@ -149,6 +169,8 @@ function parseArgs(argv: string[]): Options {
     fanOutMessages: FANOUT_MESSAGES,
     idleScale: true,
     idleScaleSteps: null,
+    interleaveSets: INTERLEAVE_SETS,
+    interleaveRounds: INTERLEAVE_ROUNDS,
   };
   const explicit = new Set<string>();
   const list = (value: string | undefined): string[] => (value ?? '').split(',').filter((v) => v !== '');
@@ -213,6 +235,15 @@ function parseArgs(argv: string[]): Options {
         options.idleScaleSteps = steps;
         break;
       }
+      case '--interleave-sets': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a whole number (0: none)`);
+        options.interleaveSets = n;
+        break;
+      }
+      case '--interleave-rounds':
+        options.interleaveRounds = number(flag, value());
+        break;
       case '--heartbeat-sessions':
         options.heartbeatSessions = number(flag, value());
         break;
@@ -254,6 +285,7 @@ function parseArgs(argv: string[]): Options {
     if (!explicit.has('--idle-sessions')) options.idleSessions = 300;
     if (!explicit.has('--fanout-sizes')) options.fanOutSizes = [1000];
     if (!explicit.has('--fanout-messages')) options.fanOutMessages = 10;
+    if (!explicit.has('--interleave-sets')) options.interleaveSets = 0;
     // Minutes per run: in a smoke run only when asked for by name.
     if (!explicit.has('--scenario')) {
       options.scenarios = options.scenarios.filter((s) => s.kind !== 'idle-cpu');
@@ -595,6 +627,50 @@ async function idleScale(
   }
 }
 
+/**
+ * Each goal scenario of the run that interleave-run.ts can run, measured again with its
+ * targets interleaved, in a process of its own on the load generator's core (it is the load
+ * generator); a scenario that fails is reported and left out, the rest of the run kept.
+ */
+async function interleaveScenarios(
+  options: Options,
+  runnable: readonly { spec: ScenarioSpec; targets: RunTarget[] }[],
+  pins: { client: string[] },
+): Promise<InterleavedRun[]> {
+  const runs: InterleavedRun[] = [];
+  if (options.interleaveSets === 0 || options.profile) return runs;
+  const judged = new Set(GOALS.map((goal) => goal.scenario));
+  for (const { spec, targets } of runnable) {
+    const scenario = INTERLEAVED_SCENARIOS.find((id) => id === spec.id);
+    if (scenario === undefined || !judged.has(scenario) || targets.length < 2) continue;
+    console.log(
+      `\n${scenario} interleaved: ${targets.join(', ')}; ${options.interleaveSets} set(s) of ` +
+        `${options.interleaveRounds} rounds, ${INTERLEAVE_WINDOW_MS} ms windows`,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'sockjs-express-interleave-'));
+    const path = join(dir, 'run.json');
+    const args = [
+      join(__dirname, 'interleave.js'),
+      ...['--scenario', scenario, '--targets', targets.join(',')],
+      ...['--sets', String(options.interleaveSets), '--rounds', String(options.interleaveRounds)],
+      ...['--window', String(INTERLEAVE_WINDOW_MS), '--json', path],
+      ...(options.baseline === null ? [] : ['--baseline', options.baseline]),
+    ];
+    try {
+      const child = start(pins.client, args, `${scenario} interleaved`);
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      if (code !== 0) throw new Error(`exited with ${code}`);
+      runs.push(JSON.parse(readFileSync(path, 'utf8')) as InterleavedRun);
+    } catch (error) {
+      console.log(`  FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      killChildren();
+    }
+  }
+  return runs;
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const pins = pinning(options.pin, options.nice);
@@ -663,6 +739,7 @@ async function main(): Promise<void> {
   // A profiled run's figures carry the profiler's overhead: they go beside the profiles
   // (not kept in git), never over the last real results.
   const resultDir = options.profile ? join(options.outDir, 'profiles') : options.outDir;
+  const interleaved = await interleaveScenarios(options, runnable, pins);
   const scale = options.idleScale ? await idleScale(options, pins, command, resultDir) : null;
 
   const info: RunInfo = {
@@ -685,14 +762,17 @@ async function main(): Promise<void> {
   const summaries = summarize(specs, records, info.repsByScenario, targetsRun);
   const mdPath = join(resultDir, 'latest.md');
   const jsonPath = join(resultDir, 'latest.json');
-  const md = await pretty(markdown(info, specs, summaries, records, scale), mdPath);
+  const md = await pretty(markdown(info, specs, summaries, records, scale, interleaved), mdPath);
   writeFileSync(mdPath, md);
   // The idle-scale records too (as idle-scale.json holds them): the goals table of this
   // file was judged on them, and must be made again from this file alone.
   const idleScaleJson = scale === null ? null : { info: scale.info, runs: scale.records };
   writeFileSync(
     jsonPath,
-    await pretty(JSON.stringify({ info, summaries, runs: records, idleScale: idleScaleJson }), jsonPath),
+    await pretty(
+      JSON.stringify({ info, summaries, runs: records, idleScale: idleScaleJson, interleaved }),
+      jsonPath,
+    ),
   );
   console.log('\n' + md);
   console.log(`written: ${mdPath}, ${jsonPath} (${Math.round((Date.now() - started) / 1000)} s)`);
