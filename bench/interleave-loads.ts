@@ -1,7 +1,8 @@
 /**
- * The loads `npm run bench:interleave` alternates between two servers, each run in windows:
- * a window starts the load, stops starting new work at its end, and waits for what is on
- * the wire, so that a server's CPU read after the window holds only that window's work.
+ * The loads `npm run bench:interleave` alternates between servers, each run in windows: a
+ * window starts the load, stops starting new work at its end, and waits for what is on the
+ * wire, so that the work it counts is done, and charged to its server, before the next
+ * server's window begins.
  */
 import type WebSocket from 'ws';
 import { openSocket } from './load/websocket';
