@@ -64,6 +64,43 @@ function openClose(name: TargetName, port: number, spec: ScenarioSpec): Windowed
 }
 
 /**
+ * One window of closed loops, one per session: its end, the units done, the loops still
+ * running; `run()` resolves once every loop has stopped.
+ */
+class LoopWindow {
+  done = 0;
+  private until = 0;
+  private pending = 0;
+  private ended: (() => void) | null = null;
+  private failure: Error | null = null;
+
+  /** Whether a loop that just finished a unit starts another. */
+  get open(): boolean {
+    return Date.now() < this.until && this.failure === null;
+  }
+
+  fail(error: Error): void {
+    this.failure ??= error;
+  }
+
+  loopStopped(): void {
+    if (--this.pending === 0) this.ended?.();
+  }
+
+  async run(ms: number, loops: number, start: () => void, what: string): Promise<number> {
+    this.done = 0;
+    this.pending = loops;
+    this.until = Date.now() + ms;
+    const ended = new Promise<void>((resolve) => (this.ended = resolve));
+    start();
+    await withTimeout(ended, ms + 10_000, what);
+    this.ended = null;
+    if (this.failure !== null) throw this.failure;
+    return this.done;
+  }
+}
+
+/**
  * The full run's ping-pong: `sessions` sessions opened once, each with one message on the
  * wire at a time during a window. An echo that does not match is an error, not a unit.
  */
@@ -72,20 +109,13 @@ function pingPong(name: TargetName, port: number, spec: ScenarioSpec): WindowedL
   const message = payload(spec.messageBytes);
   const wireMessage = target.wire === 'raw-ws' ? message : JSON.stringify([message]);
   const sockets: WebSocket[] = [];
-  let until = 0;
-  let done = 0;
-  let pending = 0;
-  let windowEnded: (() => void) | null = null;
-  let failure: Error | null = null;
+  const current = new LoopWindow();
 
   const received = (ws: WebSocket, text: string): void => {
-    if (text !== message) failure ??= new Error(`${name} echoed ${JSON.stringify(text.slice(0, 40))}`);
-    else done++;
-    if (Date.now() < until && failure === null) {
-      ws.send(wireMessage);
-      return;
-    }
-    if (--pending === 0) windowEnded?.();
+    if (text !== message) current.fail(new Error(`${name} echoed ${JSON.stringify(text.slice(0, 40))}`));
+    else current.done++;
+    if (current.open) ws.send(wireMessage);
+    else current.loopStopped();
   };
   const listen = (ws: WebSocket): void => {
     if (target.wire === 'raw-ws') {
@@ -97,7 +127,7 @@ function pingPong(name: TargetName, port: number, spec: ScenarioSpec): WindowedL
       // Heartbeats pass by; anything else but a message frame is the server's mistake.
       if (frame === 'h') return;
       if (frame[0] !== 'a') {
-        failure ??= new Error(`${name} sent ${JSON.stringify(frame.slice(0, 40))}`);
+        current.fail(new Error(`${name} sent ${JSON.stringify(frame.slice(0, 40))}`));
         return;
       }
       for (const text of JSON.parse(frame.slice(1)) as string[]) received(ws, text);
@@ -112,17 +142,15 @@ function pingPong(name: TargetName, port: number, spec: ScenarioSpec): WindowedL
         sockets.push(ws);
       });
     },
-    async window(ms) {
-      done = 0;
-      pending = sockets.length;
-      until = Date.now() + ms;
-      const ended = new Promise<void>((resolve) => (windowEnded = resolve));
-      for (const ws of sockets) ws.send(wireMessage);
-      await withTimeout(ended, ms + 10_000, `${name}'s last echoes`);
-      windowEnded = null;
-      if (failure !== null) throw failure;
-      return done;
-    },
+    window: (ms) =>
+      current.run(
+        ms,
+        sockets.length,
+        () => {
+          for (const ws of sockets) ws.send(wireMessage);
+        },
+        `${name}'s last echoes`,
+      ),
     close() {
       for (const ws of sockets) ws.terminate();
       sockets.length = 0;
@@ -144,28 +172,22 @@ function xhrEcho(name: TargetName, port: number, spec: ScenarioSpec): WindowedLo
   const recorder = new Recorder();
   const sends: (() => void)[] = [];
   const sessions: HttpSession[] = [];
-  let until = 0;
-  let done = 0;
-  let pending = 0;
-  let windowEnded: (() => void) | null = null;
-  let failure: Error | null = null;
+  const current = new LoopWindow();
 
   const open = async (): Promise<void> => {
     const session = new HttpSession(agent, port, recorder);
     let waiting = 0;
     const settle = (): void => {
       if (--waiting !== 0) return;
-      done++;
-      if (Date.now() < until && failure === null) send();
-      else if (--pending === 0) windowEnded?.();
+      current.done++;
+      if (current.open) send();
+      else current.loopStopped();
     };
     const send = (): void => {
       waiting = 2;
       session.send(body, settle);
     };
-    const fail = (what: string): void => {
-      failure ??= new Error(`${name}: ${what}`);
-    };
+    const fail = (what: string): void => current.fail(new Error(`${name}: ${what}`));
     await openSession(session, spec.transport === 'xhr-polling' ? 'poll' : 'stream', {
       messages: (texts) => {
         for (const text of texts) {
@@ -185,16 +207,12 @@ function xhrEcho(name: TargetName, port: number, spec: ScenarioSpec): WindowedLo
       await pooled(spec.sessions, 25, open);
     },
     async window(ms) {
-      done = 0;
-      pending = sends.length;
-      until = Date.now() + ms;
       recorder.reset();
-      const ended = new Promise<void>((resolve) => (windowEnded = resolve));
-      for (const send of sends) send();
-      await withTimeout(ended, ms + 10_000, `${name}'s last echoes`);
-      windowEnded = null;
-      if (recorder.errors > 0) failure ??= new Error(`${name}: ${recorder.errors} failed requests`);
-      if (failure !== null) throw failure;
+      const start = (): void => {
+        for (const send of sends) send();
+      };
+      const done = await current.run(ms, sends.length, start, `${name}'s last echoes`);
+      if (recorder.errors > 0) throw new Error(`${name}: ${recorder.errors} failed requests`);
       return done;
     },
     close() {
