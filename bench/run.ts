@@ -88,7 +88,7 @@ interface Options {
   interleaveRounds: number;
 }
 
-/** The interleaved measurement's defaults: about 7 minutes for the full run's four scenarios. */
+/** The interleaved measurement's defaults: roughly 12 minutes for the full run's four scenarios. */
 const INTERLEAVE_SETS = 3;
 const INTERLEAVE_ROUNDS = 10;
 const INTERLEAVE_WINDOW_MS = 500;
