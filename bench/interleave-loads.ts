@@ -7,7 +7,7 @@
 import type WebSocket from 'ws';
 import { openSocket } from './load/websocket';
 import { HttpSession, newAgent, openSession } from './load/xhr';
-import { Recorder, payload, pooled, withTimeout } from './load/common';
+import { Recorder, SendSchedule, payload, pooled, withTimeout } from './load/common';
 import { SCENARIOS, TARGETS, type ScenarioSpec, type TargetName } from './scenarios';
 
 export interface WindowedLoad {
@@ -25,6 +25,7 @@ export interface WindowedLoad {
 export const INTERLEAVED_SCENARIOS = [
   'ws-open-close',
   'ws-pingpong',
+  'ws-pingpong-paced',
   'xhr-streaming',
   'xhr-polling',
 ] as const;
@@ -102,20 +103,27 @@ class LoopWindow {
 
 /**
  * The full run's ping-pong: `sessions` sessions opened once, each with one message on the
- * wire at a time during a window. An echo that does not match is an error, not a unit.
+ * wire at a time during a window, sent again as soon as it is back or, at an offered load,
+ * on the session's schedule. An echo that does not match is an error, not a unit.
  */
 function pingPong(name: TargetName, port: number, spec: ScenarioSpec): WindowedLoad {
   const target = { name, port, wire: TARGETS[name].wire };
   const message = payload(spec.messageBytes);
   const wireMessage = target.wire === 'raw-ws' ? message : JSON.stringify([message]);
   const sockets: WebSocket[] = [];
+  const schedules = new Map<WebSocket, SendSchedule>();
   const current = new LoopWindow();
 
+  const sendOrStop = (ws: WebSocket): void => {
+    if (current.open) ws.send(wireMessage);
+    else current.loopStopped();
+  };
   const received = (ws: WebSocket, text: string): void => {
     if (text !== message) current.fail(new Error(`${name} echoed ${JSON.stringify(text.slice(0, 40))}`));
     else current.done++;
-    if (current.open) ws.send(wireMessage);
-    else current.loopStopped();
+    const schedule = schedules.get(ws);
+    if (schedule === undefined || !current.open) sendOrStop(ws);
+    else schedule.next(() => sendOrStop(ws));
   };
   const listen = (ws: WebSocket): void => {
     if (target.wire === 'raw-ws') {
@@ -136,10 +144,12 @@ function pingPong(name: TargetName, port: number, spec: ScenarioSpec): WindowedL
 
   return {
     async prepare() {
-      await pooled(spec.sessions, 50, async () => {
+      await pooled(spec.sessions, 50, async (index) => {
         const ws = await openSocket(target);
         listen(ws);
         sockets.push(ws);
+        const schedule = SendSchedule.of(spec, index);
+        if (schedule !== null) schedules.set(ws, schedule);
       });
     },
     window: (ms) =>
@@ -147,7 +157,11 @@ function pingPong(name: TargetName, port: number, spec: ScenarioSpec): WindowedL
         ms,
         sockets.length,
         () => {
-          for (const ws of sockets) ws.send(wireMessage);
+          for (const ws of sockets) {
+            const schedule = schedules.get(ws);
+            if (schedule === undefined) ws.send(wireMessage);
+            else schedule.start(() => sendOrStop(ws));
+          }
         },
         `${name}'s last echoes`,
       ),
@@ -227,7 +241,7 @@ export function windowedLoad(scenario: InterleavedScenario, name: TargetName, po
   const spec = specOf(scenario);
   if (spec.transport === 'xhr-streaming' || spec.transport === 'xhr-polling')
     return xhrEcho(name, port, spec);
-  return scenario === 'ws-pingpong' ? pingPong(name, port, spec) : openClose(name, port, spec);
+  return spec.kind === 'open-close' ? openClose(name, port, spec) : pingPong(name, port, spec);
 }
 
 /** Whether `name` can take part in `scenario`. */

@@ -261,7 +261,7 @@ export interface ScenarioSpec {
   /** Fan-out: the audiences measured by default, one scenario each (`--fanout-sizes`). */
   fanOutSizes?: readonly number[];
   /**
-   * Echo at a fixed offered load (the xhr loads): the sessions together start at most this
+   * Echo at a fixed offered load: the sessions together start at most this
    * many round trips a second, each session on a schedule of its own. Below every target's capacity, each
    * server sees the same traffic, as from users who do not hurry for a faster server;
    * without it a session sends again as soon as its last round trip is done.
@@ -381,6 +381,23 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     messageBytes: 32,
     byDefault: true,
     minReps: WS_GOAL_REPS,
+  },
+  {
+    // The same ping-pong at one offered load for every target. In the closed loop above the
+    // load generator or the server saturates by turns, and which one moves each server's
+    // figure with how many messages a wake-up finds; at an offered load every server sees
+    // the same traffic. 10,000 a second is under half of what the slowest target here
+    // (sockjs-node, an Express app) keeps up with in the closed loop.
+    id: 'ws-pingpong-paced',
+    title: 'websocket, 32-byte ping-pong, 100 sessions, 10,000 a second offered',
+    transport: 'websocket',
+    kind: 'echo',
+    sessions: 100,
+    inFlight: 1,
+    messageBytes: 32,
+    byDefault: true,
+    minReps: WS_GOAL_REPS,
+    offeredPerSecond: 10_000,
   },
   {
     id: 'ws-pipelined',

@@ -25,6 +25,42 @@ export function now(): number {
   return performance.now();
 }
 
+/**
+ * One session's sends at an offered load (ScenarioSpec.offeredPerSecond): every
+ * `intervalMs`, the sessions' schedules spread over one interval. Null without an offered
+ * load, where a session sends again as soon as its last message is back.
+ */
+export class SendSchedule {
+  private due = 0;
+
+  private constructor(
+    private readonly intervalMs: number,
+    private readonly offsetMs: number,
+  ) {}
+
+  /** The schedule of session `index` of the scenario's, or null when it is a closed loop. */
+  static of(spec: ScenarioSpec, index: number): SendSchedule | null {
+    const offered = spec.offeredPerSecond;
+    if (offered === undefined) return null;
+    if (spec.inFlight !== 1)
+      throw new Error(`${spec.id}: an offered load paces one message in flight per session`);
+    const intervalMs = (1000 * spec.sessions) / offered;
+    return new SendSchedule(intervalMs, (intervalMs * index) / spec.sessions);
+  }
+
+  /** Calls `send` at the session's first slot from now. */
+  start(send: () => void): void {
+    this.due = now() + this.offsetMs;
+    setTimeout(send, this.offsetMs);
+  }
+
+  /** Calls `send` at the next slot, or at once when late: a slow round trip is not made up with a burst. */
+  next(send: () => void): void {
+    this.due = Math.max(this.due + this.intervalMs, now());
+    setTimeout(send, this.due - now());
+  }
+}
+
 /** Counts completed operations and their latencies inside one measurement window. */
 export class Recorder {
   count = 0;

@@ -8,6 +8,7 @@ import type { ScenarioSpec } from '../scenarios';
 import type { ClientTarget } from '../ipc';
 import {
   Recorder,
+  SendSchedule,
   delay,
   now,
   payload,
@@ -86,7 +87,10 @@ export function openSocket(target: ClientTarget, localAddress?: string): Promise
   });
 }
 
-/** Closed-loop echo: each session keeps `inFlight` messages on the wire. */
+/**
+ * Echo: each session keeps `inFlight` messages on the wire, sending again as soon as one is
+ * back (a closed loop), or one at a time on its schedule at an offered load.
+ */
 export class WebsocketEcho implements Load {
   readonly recorder = new Recorder();
   private readonly sockets: WebSocket[] = [];
@@ -107,13 +111,14 @@ export class WebsocketEcho implements Load {
     await pooled(this.spec.sessions, 50, async () => {
       this.sockets.push(await openSocket(this.target));
     });
-    for (const ws of this.sockets) this.pump(ws);
+    this.sockets.forEach((ws, index) => this.pump(ws, SendSchedule.of(this.spec, index)));
   }
 
-  private pump(ws: WebSocket): void {
+  private pump(ws: WebSocket, schedule: SendSchedule | null): void {
     const sentAt: number[] = [];
     const { recorder, message, wireMessage } = this;
     const send = (): void => {
+      if (!this.running) return;
       sentAt.push(now());
       ws.send(wireMessage);
     };
@@ -121,7 +126,8 @@ export class WebsocketEcho implements Load {
       const started = sentAt.shift();
       if (started === undefined || text !== message) recorder.error();
       else recorder.record(now() - started);
-      if (this.running) send();
+      if (schedule === null) send();
+      else schedule.next(send);
     };
     if (this.target.wire === 'raw-ws') {
       ws.on('message', (data) => received(String(data)));
@@ -138,6 +144,7 @@ export class WebsocketEcho implements Load {
     ws.on('close', () => {
       if (this.running) recorder.error();
     });
+    if (schedule !== null) return schedule.start(send);
     for (let i = 0; i < this.spec.inFlight; i++) send();
   }
 

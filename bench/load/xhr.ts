@@ -9,6 +9,7 @@ import type { ScenarioSpec } from '../scenarios';
 import type { ClientTarget } from '../ipc';
 import {
   Recorder,
+  SendSchedule,
   delay,
   now,
   payload,
@@ -247,26 +248,19 @@ export class XhrEcho implements Load {
   ) {
     this.message = payload(spec.messageBytes);
     this.body = JSON.stringify([this.message]);
-    if (spec.offeredPerSecond !== undefined && spec.inFlight !== 1)
-      throw new Error(`${spec.id}: an offered load paces one message in flight per session`);
   }
 
   async setup(): Promise<void> {
-    const offered = this.spec.offeredPerSecond;
-    // Each session's round trips this far apart, the sessions' schedules spread over it.
-    const intervalMs = offered === undefined ? 0 : (1000 * this.spec.sessions) / offered;
     await pooled(this.spec.sessions, 25, async (index) => {
       const session = new HttpSession(this.agent, this.target.port, this.recorder);
+      const schedule = SendSchedule.of(this.spec, index);
       // As sockjs-client does, a message goes only once the previous xhr_send has its
       // answer; and, being an echo, once the previous message came back.
       const sent: { at: number; waiting: number }[] = [];
-      let due = 0;
       const settle = (message: { waiting: number }): void => {
         if (--message.waiting !== 0 || !this.running) return;
-        if (intervalMs === 0) return send();
-        // On schedule, or at once when late: a slow round trip is not made up with a burst.
-        due = Math.max(due + intervalMs, now());
-        setTimeout(send, due - now());
+        if (schedule === null) send();
+        else schedule.next(send);
       };
       const send = (): void => {
         if (!this.running) return;
@@ -290,12 +284,8 @@ export class XhrEcho implements Load {
         failed: () => this.recorder.error(),
       });
       this.sessions.push(session);
-      if (intervalMs === 0) {
-        for (let i = 0; i < this.spec.inFlight; i++) send();
-        return;
-      }
-      due = now() + (intervalMs * index) / this.spec.sessions;
-      setTimeout(send, due - now());
+      if (schedule !== null) return schedule.start(send);
+      for (let i = 0; i < this.spec.inFlight; i++) send();
     });
   }
 
