@@ -3,7 +3,7 @@
  * process pinned to one core with the load generator on another, targets alternating
  * (A B C D, A B C D, ...), and reports medians, spreads and paired ratios.
  *
- *   npm run bench                        every scenario, 3 repetitions, then four of them with
+ *   npm run bench                        every scenario, 3 repetitions, then five of them with
  *                                        their targets interleaved (interleave-run.ts), then
  *                                        the idle-scale measurement (idle-scale-measure.ts)
  *   npm run bench -- --quick             one short repetition: a smoke run of about a minute
