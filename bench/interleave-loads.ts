@@ -110,27 +110,27 @@ function pingPong(name: TargetName, port: number, spec: ScenarioSpec): WindowedL
   const target = { name, port, wire: TARGETS[name].wire };
   const message = payload(spec.messageBytes);
   const wireMessage = target.wire === 'raw-ws' ? message : JSON.stringify([message]);
-  const sockets: WebSocket[] = [];
-  const schedules = new Map<WebSocket, SendSchedule>();
+  /** A socket, its schedule (null in the closed loop) and its next send, made once. */
+  interface Session {
+    ws: WebSocket;
+    schedule: SendSchedule | null;
+    sendOrStop: () => void;
+  }
+  const sessions: Session[] = [];
   const current = new LoopWindow();
 
-  const sendOrStop = (ws: WebSocket): void => {
-    if (current.open) ws.send(wireMessage);
-    else current.loopStopped();
-  };
-  const received = (ws: WebSocket, text: string): void => {
+  const received = (session: Session, text: string): void => {
     if (text !== message) current.fail(new Error(`${name} echoed ${JSON.stringify(text.slice(0, 40))}`));
     else current.done++;
-    const schedule = schedules.get(ws);
-    if (schedule === undefined || !current.open) sendOrStop(ws);
-    else schedule.next(() => sendOrStop(ws));
+    if (session.schedule === null || !current.open) session.sendOrStop();
+    else session.schedule.next(session.sendOrStop);
   };
-  const listen = (ws: WebSocket): void => {
+  const listen = (session: Session): void => {
     if (target.wire === 'raw-ws') {
-      ws.on('message', (data) => received(ws, String(data)));
+      session.ws.on('message', (data) => received(session, String(data)));
       return;
     }
-    ws.on('message', (data) => {
+    session.ws.on('message', (data) => {
       const frame = String(data);
       // Heartbeats pass by; anything else but a message frame is the server's mistake.
       if (frame === 'h') return;
@@ -138,7 +138,7 @@ function pingPong(name: TargetName, port: number, spec: ScenarioSpec): WindowedL
         current.fail(new Error(`${name} sent ${JSON.stringify(frame.slice(0, 40))}`));
         return;
       }
-      for (const text of JSON.parse(frame.slice(1)) as string[]) received(ws, text);
+      for (const text of JSON.parse(frame.slice(1)) as string[]) received(session, text);
     });
   };
 
@@ -146,28 +146,30 @@ function pingPong(name: TargetName, port: number, spec: ScenarioSpec): WindowedL
     async prepare() {
       await pooled(spec.sessions, 50, async (index) => {
         const ws = await openSocket(target);
-        listen(ws);
-        sockets.push(ws);
-        const schedule = SendSchedule.of(spec, index);
-        if (schedule !== null) schedules.set(ws, schedule);
+        const sendOrStop = (): void => {
+          if (current.open) ws.send(wireMessage);
+          else current.loopStopped();
+        };
+        const session = { ws, schedule: SendSchedule.of(spec, index), sendOrStop };
+        listen(session);
+        sessions.push(session);
       });
     },
     window: (ms) =>
       current.run(
         ms,
-        sockets.length,
+        sessions.length,
         () => {
-          for (const ws of sockets) {
-            const schedule = schedules.get(ws);
-            if (schedule === undefined) ws.send(wireMessage);
-            else schedule.start(() => sendOrStop(ws));
+          for (const { ws, schedule, sendOrStop } of sessions) {
+            if (schedule === null) ws.send(wireMessage);
+            else schedule.start(sendOrStop);
           }
         },
         `${name}'s last echoes`,
       ),
     close() {
-      for (const ws of sockets) ws.terminate();
-      sockets.length = 0;
+      for (const { ws } of sessions) ws.terminate();
+      sessions.length = 0;
     },
   };
 }

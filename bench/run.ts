@@ -628,8 +628,9 @@ async function idleScale(
 
 /**
  * Each scenario of the run that interleave-run.ts can run (the goal scenarios it can pair in
- * time, and the paced ping-pong), measured again with its targets interleaved, in a process of its own on the load generator's core (it is the load
- * generator); a scenario that fails is reported and left out, the rest of the run kept.
+ * time, and the paced ping-pong), measured again with its targets interleaved, in a process
+ * of its own on the load generator's core (it is the load generator); a scenario that fails
+ * is reported and left out, the rest of the run kept.
  */
 async function interleaveScenarios(
   options: Options,

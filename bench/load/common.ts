@@ -26,9 +26,9 @@ export function now(): number {
 }
 
 /**
- * One session's sends at an offered load (ScenarioSpec.offeredPerSecond): every
- * `intervalMs`, the sessions' schedules spread over one interval. Null without an offered
- * load, where a session sends again as soon as its last message is back.
+ * One session's sends at an offered load (ScenarioSpec.offeredPerSecond): one every
+ * `intervalMs`, the sessions' schedules spread over one interval. Without an offered load a
+ * session has none (`of()` gives null) and sends again as soon as its last message is back.
  */
 export class SendSchedule {
   private due = 0;
