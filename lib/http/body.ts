@@ -31,7 +31,6 @@ const NOT_MESSAGES = '{"not":"a JSON array of strings"}';
 /** What body-parser style middleware (express.json/text/raw/urlencoded) leaves on req. */
 interface ParsedRequest extends IncomingMessage {
   body?: unknown;
-  _body?: boolean;
 }
 
 /**
@@ -39,7 +38,10 @@ interface ParsedRequest extends IncomingMessage {
  * the stream is still ours to read. `formField` picks a field of an urlencoded form.
  */
 function preParsedBody(req: ParsedRequest, formField: string | undefined): string | undefined {
-  if (req._body !== true && !req.readableEnded) return undefined;
+  // The ended stream alone tells: parsers call next() only once they have read to the end.
+  // body-parser 1's own flag would say no more, and a property a request lacks is the
+  // dearest lookup under Express, which gives each request a hidden class of its own.
+  if (!req.readableEnded) return undefined;
   const body = req.body;
   if (body === undefined || body === null) return '';
   if (typeof body === 'string') return body;
