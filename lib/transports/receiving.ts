@@ -6,6 +6,7 @@ import { sendRefusal, sendText } from '../http/respond';
 import { NO_CACHE, cors } from '../http/headers';
 import { responseLocals } from '../http/locals';
 import type { Session } from '../session/session';
+import { ReadyState } from '../session/ready-state';
 import { releaseRouting } from '../internals';
 
 /**
@@ -23,8 +24,9 @@ export function receive(request: SessionRequest, context: TransportContext, form
   // A receiving request's body means nothing; unread, it would stop the socket being read,
   // and a client that goes away would not be noticed.
   request.req.resume();
-  // The response may be held for minutes: what the app's routing keeps of it goes now.
-  releaseRouting(request.req);
+  // A stream may be held for minutes: what the app's routing keeps of it goes now. A poll
+  // ends within a heartbeat, and under Express the release costs two slow lookups.
+  if (format.streaming) releaseRouting(request.req);
   const sessions = context.sessions;
   const session = sessions.here(request.sessionId);
   if (session !== undefined) {
@@ -32,7 +34,7 @@ export function receive(request: SessionRequest, context: TransportContext, form
       session.attach(
         responseReceiver(request, context, format, callback),
         request.req,
-        responseLocals(request.res),
+        localsFor(session, request),
       );
     return;
   }
@@ -44,7 +46,7 @@ export function receive(request: SessionRequest, context: TransportContext, form
         session.attach(
           responseReceiver(request, context, format, callback),
           request.req,
-          responseLocals(request.res),
+          localsFor(session, request),
         );
       return;
     }
@@ -89,8 +91,17 @@ function attachHere(request: SessionRequest, context: TransportContext, receiver
   const addresses = context.addresses;
   // Opened meanwhile by a request from another address: this one gets nothing of it.
   if (addresses !== null && !addresses.admits(session, request.req)) receiver.end();
-  else session.attach(receiver, request.req, responseLocals(request.res));
+  else session.attach(receiver, request.req, localsFor(session, request));
   return true;
+}
+
+/**
+ * What the middleware in front left in `res.locals`, for a session the request opens: the
+ * session's connection keeps it from then on. Not read for any later request, since under
+ * Express each read of a response is a slow lookup.
+ */
+function localsFor(session: Session, request: SessionRequest): object | null {
+  return session.readyState === ReadyState.CONNECTING ? responseLocals(request.res) : null;
 }
 
 /**
