@@ -99,7 +99,7 @@ export class ResponseReceiver implements Receiver {
 
   sendMessages(messages: readonly string[], bytes: number): void {
     if (this.ended) return;
-    const suffix = this.format.plainSuffix;
+    const suffix = this.bytesSuffix();
     const data = suffix === undefined ? null : plainMessageFrame(messages, bytes, 0, suffix);
     if (data === null) this.sendFrame(messageFrame(messages));
     else this.write(data, data.length);
@@ -111,13 +111,22 @@ export class ResponseReceiver implements Receiver {
    */
   sendShared(message: SharedMessage): void {
     if (this.ended) return;
-    const suffix = this.format.plainSuffix;
+    const suffix = this.bytesSuffix();
     if (suffix === undefined) {
       this.sendFrame(message.frame);
       return;
     }
     const data = message.encoded(suffixedFrame(suffix));
     this.write(data, data.length);
+  }
+
+  /**
+   * The format's plain suffix once the response has started; undefined before, when the
+   * frame is a poll's whole answer: as text Node sends it in one write with the head, where
+   * bytes would go as a chunk of their own after it.
+   */
+  private bytesSuffix(): string | undefined {
+    return this.started ? this.format.plainSuffix : undefined;
   }
 
   /** Writes one frame, `size` bytes, as a response of its own or as a chunk of the stream. */
