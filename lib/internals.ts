@@ -217,8 +217,9 @@ const RELEASE_ROUTING = !off.has('release-routing');
 /**
  * Express keeps the `next` of the last router a request passed in `req.next`: closures of
  * every router on the way, alive as long as a streaming response. Dropped once a service
- * holds a request's response or socket (receiving transports and websockets); requests it
- * answers at once are left alone, since each write to a request under Express is a slow one.
+ * holds a request's streaming response or socket (websockets); polls, which end within a
+ * heartbeat, and requests it answers at once are left alone, since each write to a request
+ * under Express is a slow one.
  */
 export function releaseRouting(req: IncomingMessage): void {
   const routed = req as { next?: unknown };
