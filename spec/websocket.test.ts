@@ -713,3 +713,52 @@ describe('attachUpgrade', () => {
     }
   });
 });
+
+describe('large frames under back-pressure', () => {
+  it('delivers every large message intact to a reader that stalls while another keeps reading', async () => {
+    const conns: Connection[] = [];
+    const app = express();
+    // Room for all of it: by default a session whose client stops reading is cut at 4 MiB.
+    app.use('/echo', echoService({ maxQueuedBytes: 64 * 1024 * 1024 }, conns));
+    const server = await listen(createServer(app));
+    attachUpgrade(server.server);
+    const clients: WebSocket[] = [];
+    try {
+      const received: string[][] = [[], []];
+      for (const messages of received) {
+        const ws = new WebSocket(`${server.url.replace('http', 'ws')}/echo/000/${randomUUID()}/websocket`);
+        ws.on('message', (data: Buffer) => {
+          const frame = String(data);
+          if (frame.startsWith('a')) messages.push(...(JSON.parse(frame.slice(1)) as string[]));
+        });
+        clients.push(ws);
+        await opened(ws);
+        await until(() => conns.length === clients.length, 2000, 'the connection');
+      }
+      const [stalled, reading] = conns;
+      // The stalled reader is sent far more than loopback's socket buffers take, so its
+      // frames wait in the server while the other reader's frames are built after them.
+      clients[0].pause();
+      const message = (who: string, i: number): string =>
+        `${who}${i}:` + (i % 3 === 0 ? 'é' : String.fromCharCode(97 + (i % 26))).repeat(100_000 + i);
+      const count = 100;
+      for (let i = 0; i < count; i++) {
+        stalled.write(message('s', i));
+        reading.write(message('r', i));
+        // A frame of its own for each message while the socket takes them.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await until(() => received[1].length === count, 20_000, 'every message to the reader');
+      clients[0].resume();
+      await until(() => received[0].length === count, 20_000, 'every message to the stalled reader');
+      for (const [c, who] of ['s', 'r'].entries()) {
+        for (let i = 0; i < count; i++) {
+          assert.equal(received[c][i], message(who, i), `message ${i} to ${who}`);
+        }
+      }
+    } finally {
+      for (const ws of clients) ws.terminate();
+      await server.close();
+    }
+  });
+});

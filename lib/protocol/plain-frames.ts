@@ -8,6 +8,7 @@
  */
 
 import * as buffer from 'node:buffer';
+import type { ReusedFrameBuffer } from './reused-frame-buffer';
 
 /** Below this many bytes, a byte loop beats setting up a word view. */
 const WORD_SCAN_MIN = 64;
@@ -104,19 +105,22 @@ export function plainFrameLength(count: number, chars: number): number {
 /**
  * `a["m1","m2",...]` followed by `suffix`, as bytes, with `headroom` bytes left free in
  * front (for a websocket frame header). `bytes` is the messages' UTF-8 size. Null unless
- * every message is plain ASCII.
+ * every message is plain ASCII. Built in `reused` when given (its `written()` is then the
+ * caller's to call), else in a buffer of its own.
  */
 export function plainMessageFrame(
   messages: readonly string[],
   bytes: number,
   headroom: number,
   suffix: string,
+  reused: ReusedFrameBuffer | null = null,
 ): Buffer | null {
   let chars = 0;
   for (const message of messages) chars += message.length;
   // Every character outside ASCII takes more than one byte in UTF-8.
   if (bytes !== chars) return null;
-  const frame = Buffer.allocUnsafe(headroom + plainFrameLength(messages.length, chars) + suffix.length);
+  const size = headroom + plainFrameLength(messages.length, chars) + suffix.length;
+  const frame = reused === null ? Buffer.allocUnsafe(size) : reused.take(size);
   let at = headroom;
   frame[at++] = 0x61; // a
   frame[at++] = 0x5b; // [

@@ -13,6 +13,7 @@ import {
 } from '../protocol/frames';
 import { plainFrameLength, plainMessageFrame } from '../protocol/plain-frames';
 import type { SharedMessage } from '../protocol/shared-message';
+import { ReusedFrameBuffer } from '../protocol/reused-frame-buffer';
 import { compactListeners, skipRepeatedEnds, writesFramesDirectly, type WsSocket } from '../internals';
 
 /** Close codes a websocket close frame may carry (RFC 6455 section 7.4). */
@@ -109,10 +110,14 @@ function withHeader(frame: Buffer, header: number): Buffer {
   return frame;
 }
 
+/** Where every websocket of the process builds its large frames. */
+const largeFrames = new ReusedFrameBuffer();
+
 /** A text frame carrying `text`, whose UTF-8 is `bytes` long. */
-function textFrame(text: string, bytes: number): Buffer {
+function textFrame(text: string, bytes: number, reused: ReusedFrameBuffer | null = null): Buffer {
   const header = headerLength(bytes);
-  const frame = Buffer.allocUnsafe(header + bytes);
+  const size = header + bytes;
+  const frame = reused === null ? Buffer.allocUnsafe(size) : reused.take(size);
   frame.write(text, header, 'utf8');
   return withHeader(frame, header);
 }
@@ -218,9 +223,10 @@ export class WebsocketReceiver implements Receiver, Indexed {
       // Plain ASCII messages (nothing to escape) become the frame's bytes in one pass; were
       // they not plain, the frame is not made and the header goes unused.
       const header = headerLength(plainFrameLength(messages.length, bytes));
-      const frame = plainMessageFrame(messages, bytes, header, '');
+      const frame = plainMessageFrame(messages, bytes, header, '', largeFrames);
       if (frame !== null) {
         socket.write(withHeader(frame, header));
+        largeFrames.written(frame, socket);
         return;
       }
     }
@@ -240,16 +246,19 @@ export class WebsocketReceiver implements Receiver, Indexed {
   }
 
   /**
-   * One text frame. A small one is built here as one pooled buffer and written with one
-   * call: cheaper than ws's header-plus-payload write. A large one is left to ws, whose
-   * socket encodes it with no copy in JavaScript.
+   * One text frame, built here and written with one call: cheaper than ws's
+   * header-plus-payload write, and a large one goes in the buffer large frames share.
    */
   private sendText(text: string): void {
     const socket = this.socket;
-    if (text.length < SMALL_FRAME && socket !== null && this.writesDirectly()) {
+    if (socket === null || !this.writesDirectly()) {
+      this.ws.send(text);
+    } else if (text.length < SMALL_FRAME) {
       socket.write(text === OPEN_FRAME ? OPEN_TEXT_FRAME : textFrame(text, Buffer.byteLength(text)));
     } else {
-      this.ws.send(text);
+      const frame = textFrame(text, Buffer.byteLength(text), largeFrames);
+      socket.write(frame);
+      largeFrames.written(frame, socket);
     }
   }
 
