@@ -79,9 +79,6 @@ function onError(this: OwnedSocket, error: Error): void {
   this[RECEIVER]?.host.log('debug', `websocket error: ${error.message}`);
 }
 
-/** Frames below this many characters fit Buffer's pool and the 16-bit length (3 KiB at most). */
-const SMALL_FRAME = 1024;
-
 /** The length of an unmasked frame's header for a payload of `length` bytes (RFC 6455 section 5.2). */
 function headerLength(length: number): number {
   return length < 126 ? 2 : length < 65536 ? 4 : 10;
@@ -112,6 +109,12 @@ function withHeader(frame: Buffer, header: number): Buffer {
 
 /** Where every websocket of the process builds its large frames. */
 const largeFrames = new ReusedFrameBuffer();
+
+/** Writes a frame that may lie in `largeFrames`, which then hears whether the socket took it whole. */
+function writeFrame(socket: Socket, frame: Buffer): void {
+  socket.write(frame);
+  largeFrames.written(frame, socket);
+}
 
 /** A text frame carrying `text`, whose UTF-8 is `bytes` long. */
 function textFrame(text: string, bytes: number, reused: ReusedFrameBuffer | null = null): Buffer {
@@ -225,8 +228,7 @@ export class WebsocketReceiver implements Receiver, Indexed {
       const header = headerLength(plainFrameLength(messages.length, bytes));
       const frame = plainMessageFrame(messages, bytes, header, '', largeFrames);
       if (frame !== null) {
-        socket.write(withHeader(frame, header));
-        largeFrames.written(frame, socket);
+        writeFrame(socket, withHeader(frame, header));
         return;
       }
     }
@@ -247,19 +249,14 @@ export class WebsocketReceiver implements Receiver, Indexed {
 
   /**
    * One text frame, built here and written with one call: cheaper than ws's
-   * header-plus-payload write, and a large one goes in the buffer large frames share.
+   * header-plus-payload write. A small one takes Node's pool, a large one the buffer large
+   * frames share (`ReusedFrameBuffer.take` decides).
    */
   private sendText(text: string): void {
     const socket = this.socket;
-    if (socket === null || !this.writesDirectly()) {
-      this.ws.send(text);
-    } else if (text.length < SMALL_FRAME) {
-      socket.write(text === OPEN_FRAME ? OPEN_TEXT_FRAME : textFrame(text, Buffer.byteLength(text)));
-    } else {
-      const frame = textFrame(text, Buffer.byteLength(text), largeFrames);
-      socket.write(frame);
-      largeFrames.written(frame, socket);
-    }
+    if (socket === null || !this.writesDirectly()) this.ws.send(text);
+    else if (text === OPEN_FRAME) socket.write(OPEN_TEXT_FRAME);
+    else writeFrame(socket, textFrame(text, Buffer.byteLength(text), largeFrames));
   }
 
   sendClose(code: number, reason: string): void {
