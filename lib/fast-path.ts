@@ -114,11 +114,11 @@ export class FastPathTable {
     if (url === undefined) return false;
     const queryStart = url.indexOf('?');
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
-    const transportSlash = path.lastIndexOf('/');
+    const transportSlash = lastSlashBefore(path, path.length);
     if (transportSlash <= 0) return false;
-    const sessionSlash = path.lastIndexOf('/', transportSlash - 1);
+    const sessionSlash = lastSlashBefore(path, transportSlash);
     if (sessionSlash <= 0) return false;
-    const serverSlash = path.lastIndexOf('/', sessionSlash - 1);
+    const serverSlash = lastSlashBefore(path, sessionSlash);
     if (serverSlash < 0) return false;
     const base = path.slice(0, serverSlash);
     const entry = this.bases.get(baseKey(base));
@@ -131,6 +131,19 @@ export class FastPathTable {
       path.slice(sessionSlash + 1, transportSlash),
     );
   }
+}
+
+const SLASH = 0x2f;
+
+/**
+ * The index of the last `/` in `path` before index `end`, or -1. `String#lastIndexOf` is a
+ * call into V8's runtime (about 200 instructions a call here, counted with callgrind),
+ * where the segments it walks back over are a few characters each.
+ */
+function lastSlashBefore(path: string, end: number): number {
+  let i = end - 1;
+  while (i >= 0 && path.charCodeAt(i) !== SLASH) i--;
+  return i;
 }
 
 /** The fast path table of `server`, made (and put ahead of the server's listeners) on first use. */

@@ -72,9 +72,11 @@ export function originPolicy(value: unknown, fallback: OriginPolicy): OriginPoli
  * (an unparsable Referer, or one past MAX_ORIGIN_LENGTH).
  */
 export function requestOrigin(req: IncomingMessage): string | null | undefined {
-  const origin = req.headers.origin;
+  // One read of `req.headers`, a getter: under Express its every call is a slow lookup.
+  const headers = req.headers;
+  const origin = headers.origin;
   if (origin !== undefined) return origin.length > MAX_ORIGIN_LENGTH ? null : origin;
-  const referer = req.headers.referer;
+  const referer = headers.referer;
   if (referer === undefined) return undefined;
   try {
     const derived = new URL(referer).origin;
