@@ -32,6 +32,8 @@ function current(): Load {
 type Request =
   | { type: 'setup'; spec: ScenarioSpec; target: ClientTarget }
   | { type: 'measure'; durationMs: number }
+  | { type: 'window-start' }
+  | { type: 'window-end' }
   | { type: 'open-idle'; sessions: number }
   | { type: 'close-idle'; sessions: number }
   | { type: 'fanout-arrival'; index: number; timeoutMs: number }
@@ -51,6 +53,16 @@ serveRequests(async (message) => {
       const active = current();
       active.recorder.reset();
       await delay(request.durationMs);
+      return active.recorder.result(active.openSessions()) satisfies LoadResult;
+    }
+    // A window of the runner's own length: the heartbeat-instructions runner ends it when
+    // the server's instrumented span ends, which no fixed duration would match.
+    case 'window-start': {
+      current().recorder.reset();
+      return true;
+    }
+    case 'window-end': {
+      const active = current();
       return active.recorder.result(active.openSessions()) satisfies LoadResult;
     }
     case 'open-idle': {

@@ -77,7 +77,7 @@ export function stepsDownOf(options: Pick<ScaleOptions, 'steps' | 'down'>): numb
 }
 
 /** The load the load generator runs: idle sessions, opened in steps. */
-function specOf(transport: ScaleTransport, steps: readonly number[]): ScenarioSpec {
+export function specOf(transport: ScaleTransport, steps: readonly number[]): ScenarioSpec {
   return {
     id: transport === 'websocket' ? 'ws-idle-scale' : 'xhr-streaming-idle-scale',
     title: `${transport} idle sessions in steps`,
@@ -114,7 +114,7 @@ const threadMicros = (usage: CpuReply): number => usage.mainThread ?? cpuMicros(
  * The load generator's load for `durationMs`, with what it received: how the runner waits
  * on the sessions open and how it measures a window.
  */
-function loadFor(client: IpcPeer, durationMs: number): Promise<LoadResult> {
+export function loadFor(client: IpcPeer, durationMs: number): Promise<LoadResult> {
   return client.request<LoadResult>({ type: 'measure', durationMs }, durationMs + 30_000);
 }
 

@@ -54,6 +54,8 @@ export interface MemoryReply {
 export type ClientRequest =
   | { id: number; type: 'setup'; spec: ScenarioSpec; target: ClientTarget }
   | { id: number; type: 'measure'; durationMs: number }
+  | { id: number; type: 'window-start' }
+  | { id: number; type: 'window-end' }
   | { id: number; type: 'open-idle'; sessions: number }
   | { id: number; type: 'close-idle'; sessions: number }
   | { id: number; type: 'fanout-arrival'; index: number; timeoutMs: number }

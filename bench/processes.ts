@@ -100,13 +100,15 @@ const SERVER_VARIABLES = [
 /**
  * Starts a target's server script with the runner's environment, less SERVER_VARIABLES,
  * plus the target's own variables and `env` (a baseline twin's SOCKJS_EXPRESS_LIB), and
- * Node's options `nodeFlags` (the idle-scale runner's).
+ * Node's options `nodeFlags` (the idle-scale runner's), given `startMs` to listen (longer
+ * under valgrind).
  */
 export async function startServer(
   target: RunTarget,
   prefix: string[],
   env: Readonly<Record<string, string>> = {},
   nodeFlags: readonly string[] = [],
+  startMs = 15_000,
 ): Promise<Server> {
   const spec = TARGETS[currentOf(target)];
   const script = join(__dirname, 'servers', spec.script);
@@ -116,7 +118,10 @@ export async function startServer(
   const child = start(prefix, ['--expose-gc', ...nodeFlags, script], target, serverEnv);
   const peer = new IpcPeer(child, target);
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${target} did not start within 15 s`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${target} did not start within ${startMs / 1000} s`)),
+      startMs,
+    );
     child.on('message', (message: { type?: string; port?: number; message?: string }) => {
       if (message.type === 'ready' && typeof message.port === 'number') {
         clearTimeout(timer);

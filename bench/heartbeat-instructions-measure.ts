@@ -1,0 +1,199 @@
+/**
+ * The heartbeat-instructions measurement: one server per target and transport, under
+ * callgrind with instrumentation off, opens idle sessions in steps (the idle-scale load);
+ * at each step, once the sessions have had their first heartbeats, instrumentation is on
+ * for a window of several heartbeat periods while the load generator counts the
+ * heartbeats it receives.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClientTarget, LoadResult, MemoryReply } from './ipc';
+import { IpcPeer } from './ipc';
+import { start, startServer, stop } from './processes';
+import { TARGETS, type TargetName } from './scenarios';
+import { SERVER_FLAGS, loadFor, specOf, takesPart, type ScaleTransport } from './idle-scale-measure';
+import { InstructionWindow, callgrindPrefix } from './callgrind';
+import type { InstructionRecord } from './heartbeat-instructions-figures';
+
+export interface InstructionOptions {
+  steps: number[];
+  targets: TargetName[];
+  transports: ScaleTransport[];
+  heartbeatMs: number;
+  windowMs: number;
+  /** Uninstrumented load after each step's sessions opened, before its window. */
+  settleMs: number;
+  /** The largest step held this long, uninstrumented, before the steps (warmUp()). */
+  warmUpMs: number;
+  reps: number;
+  /** Node's options for every server, after idle-scale's SERVER_FLAGS. */
+  nodeFlags: string[];
+  /** Where to keep callgrind's dumps (for callgrind_annotate); null: a temporary directory, removed. */
+  dumpDir: string | null;
+}
+
+const delay = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/** Node and valgrind starting together take seconds, not milliseconds. */
+const START_MS = 120_000;
+
+/**
+ * Before the steps: the largest step's sessions opened, held for `warmUpMs` and closed
+ * again, all uninstrumented. V8 compiles a function once it has run enough (TurboFan,
+ * on-stack replacement of a loop over the sessions): without this a window carried the
+ * compiling of code the heartbeats run (ours-http, 250 websocket sessions: 117 M
+ * instructions in a window, a fifth of them in V8's compiler, against 54 M at 1,000
+ * sessions), and how much of it fell into which step decided the slopes.
+ */
+async function warmUp(options: InstructionOptions, client: IpcPeer, server: IpcPeer): Promise<void> {
+  const largest = options.steps[options.steps.length - 1];
+  const opened = await client.request<LoadResult>({ type: 'open-idle', sessions: largest }, 900_000);
+  await loadFor(client, options.warmUpMs);
+  await client.request<LoadResult>({ type: 'close-idle', sessions: opened.openSessions }, 120_000);
+  // A period for the server to end them (an xhr session once its disconnect delay passed).
+  await loadFor(client, 2 * options.heartbeatMs);
+  await server.request<MemoryReply>({ type: 'memory' }, 120_000);
+}
+
+/** One server through every step; a failed step ends the run, its figures kept. */
+async function runSteps(
+  options: InstructionOptions,
+  transport: ScaleTransport,
+  target: TargetName,
+  rep: number,
+  client: IpcPeer,
+  serverPins: string[],
+): Promise<InstructionRecord[]> {
+  const records: InstructionRecord[] = [];
+  const outDir =
+    options.dumpDir === null
+      ? mkdtempSync(join(tmpdir(), 'heartbeat-instructions-'))
+      : mkdtempSync(join(options.dumpDir, `${transport}-${target}-${rep + 1}-`));
+  const server = await startServer(
+    target,
+    [...serverPins, ...callgrindPrefix(outDir)],
+    { BENCH_HEARTBEAT_MS: String(options.heartbeatMs) },
+    [...SERVER_FLAGS, ...options.nodeFlags],
+    START_MS,
+  );
+  // taskset and valgrind exec what follows them: valgrind runs node in this same process.
+  const pid = server.child.pid;
+  const clientTarget: ClientTarget = { name: target, port: server.port, wire: TARGETS[target].wire };
+  let open = 0;
+  try {
+    if (pid === undefined) throw new Error(`${target} has no pid`);
+    const window = new InstructionWindow(pid, outDir);
+    await client.request(
+      { type: 'setup', spec: specOf(transport, options.steps), target: clientTarget },
+      120_000,
+    );
+    await warmUp(options, client, server.peer);
+    for (const step of options.steps) {
+      const record: InstructionRecord = { transport, target, rep, step, sessions: open };
+      records.push(record);
+      try {
+        const opened = await client.request<LoadResult>(
+          { type: 'open-idle', sessions: step - open },
+          900_000,
+        );
+        open = opened.openSessions;
+        record.sessions = open;
+        if (open < step) throw new Error(`${open} of ${step} sessions open (${opened.errors} errors)`);
+        // Full collections (the memory reading's) of what opening the sessions left, then
+        // the settling load, both before the window. A full collection deoptimizes the code
+        // that held on to objects it freed ("weak objects" in --trace-deopt), and V8 then
+        // compiles it again once it has run enough: in a window straight after the
+        // collections that compiling was half of it (ours-http, 1,000 websocket sessions:
+        // 172 M of 306 M instructions in V8's compiler; 7.6 M at 4,000 sessions). Without
+        // them whether a full collection fell into a window depended on how far the heap
+        // had grown towards its next limit.
+        await server.peer.request<MemoryReply>({ type: 'memory' }, 120_000);
+        // The first step settles a window longer: right after the largest step's sessions
+        // closed, the collections deoptimize more, and 1,000 sessions run the heartbeats'
+        // code less often than the larger steps (31.5 M of 118 M instructions of the first
+        // window in V8's compiler after three periods; 0.1 M at 2,000 and 4,000 sessions).
+        await loadFor(client, options.settleMs + (step === options.steps[0] ? options.windowMs : 0));
+        // The load generator counts heartbeats from when instrumentation is on until the
+        // dump has been written: the same span, but for the milliseconds of the messages
+        // between the processes. callgrind_control takes 0.1 to 0.3 s a command, and a
+        // window of fixed length between them left 1.2 to 1.8 s of the instrumented span
+        // uncounted, which fell on a different part of ours' batches (its clock's ticks)
+        // each time.
+        await window.start();
+        await client.request({ type: 'window-start' }, 10_000);
+        const began = performance.now();
+        await delay(options.windowMs);
+        const { totals, atDump: load } = await window.stop(() =>
+          client.request<LoadResult>({ type: 'window-end' }, 10_000),
+        );
+        record.instrumentedMs = performance.now() - began;
+        record.instructions = totals['Ir'];
+        record.heartbeats = load.count;
+        record.windowMs = load.elapsedMs;
+        record.closedInWindow = load.errors;
+        if (record.instructions === undefined) throw new Error('the dump has no Ir count');
+      } catch (error) {
+        record.error = error instanceof Error ? error.message : String(error);
+        break;
+      } finally {
+        console.log(
+          `  rep ${rep + 1} ${transport.padEnd(13)} ${target.padEnd(13)} ${describe(record, options)}`,
+        );
+      }
+    }
+    await client.request({ type: 'teardown' }, 120_000);
+  } finally {
+    await stop(server.child, server.peer);
+    if (options.dumpDir === null) rmSync(outDir, { recursive: true, force: true });
+  }
+  return records;
+}
+
+function describe(r: InstructionRecord, options: InstructionOptions): string {
+  const head = `${String(r.step).padStart(6)} sessions: `;
+  if (r.error !== undefined) return head + `FAILED: ${r.error}`;
+  const rounds = r.heartbeats === undefined ? NaN : r.heartbeats / r.sessions;
+  return (
+    head +
+    `${((r.instructions ?? NaN) / 1e6).toFixed(1)} M instructions in ${((r.instrumentedMs ?? NaN) / 1000).toFixed(1)} s, ` +
+    `${r.heartbeats} heartbeats (${rounds.toFixed(2)} per session, ${(options.windowMs / options.heartbeatMs).toFixed(2)} periods), ` +
+    `${r.closedInWindow ?? '?'} closed`
+  );
+}
+
+/**
+ * Every repetition, transport and target that takes part, each in a fresh server, with one
+ * load generator (replaced after a failure). Repetitions alternate the order of targets.
+ */
+export async function measureInstructions(
+  options: InstructionOptions,
+  pins: { server: string[]; client: string[] },
+): Promise<InstructionRecord[]> {
+  const records: InstructionRecord[] = [];
+  let clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
+  let client = new IpcPeer(clientChild, 'load generator');
+  try {
+    for (let rep = 0; rep < options.reps; rep++) {
+      for (const transport of options.transports) {
+        const targets = options.targets.filter((t) => takesPart(t, transport));
+        for (const target of rep % 2 === 0 ? targets : [...targets].reverse()) {
+          try {
+            records.push(...(await runSteps(options, transport, target, rep, client, pins.server)));
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            console.log(`  rep ${rep + 1} ${transport} ${target}: FAILED: ${message}`);
+            records.push({ transport, target, rep, step: options.steps[0], sessions: 0, error: message });
+            clientChild.kill('SIGKILL');
+            await stop(clientChild, null);
+            clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
+            client = new IpcPeer(clientChild, 'load generator');
+          }
+        }
+      }
+    }
+  } finally {
+    await stop(clientChild, client);
+  }
+  return records;
+}
