@@ -114,13 +114,81 @@ export class InstructionWindow {
    * The dump, then `atDump()` (what else ends with the window), then instrumentation off:
    * the window's totals and what `atDump()` gave.
    */
-  async stop<T>(atDump: () => Promise<T>): Promise<{ totals: CallgrindTotals; atDump: T }> {
+  async stop<T>(
+    atDump: () => Promise<T>,
+  ): Promise<{ totals: CallgrindTotals; split: InstructionSplit; atDump: T }> {
     const before = dumpsOf(this.outDir, this.pid).length;
     await callgrindControl(this.pid, ['--dump']);
     const other = await atDump();
     await callgrindControl(this.pid, ['--instr=off']);
     const dumps = dumpsOf(this.outDir, this.pid);
     if (dumps.length !== before + 1) throw new Error(`expected a new callgrind dump of ${this.pid}`);
-    return { totals: parseCallgrindTotals(readFileSync(dumps[dumps.length - 1], 'utf8')), atDump: other };
+    const text = readFileSync(dumps[dumps.length - 1], 'utf8');
+    return { totals: parseCallgrindTotals(text), split: splitOf(selfCostByFunction(text)), atDump: other };
   }
+}
+
+/**
+ * Each function's own instructions (`Ir`, its self cost) in a callgrind dump, by name. A
+ * cost line after a `calls=` line is the call's inclusive cost, which is the callee's own
+ * and counted there; every other cost line belongs to the function of the last `fn=`.
+ */
+export function selfCostByFunction(text: string, event = 'Ir'): Map<string, number> {
+  const names = new Map<string, string>();
+  const costs = new Map<string, number>();
+  let positions = 1;
+  let column = -1;
+  let current = '';
+  let callCost = false;
+  for (const line of text.split('\n')) {
+    const first = line.charCodeAt(0);
+    // Digits, '+', '-' and '*': a cost line (positions, then the events' counts).
+    if ((first >= 48 && first <= 57) || first === 43 || first === 45 || first === 42) {
+      if (callCost) {
+        callCost = false;
+        continue;
+      }
+      const count = Number(line.trim().split(/\s+/)[positions + column] ?? 0);
+      costs.set(current, (costs.get(current) ?? 0) + count);
+      continue;
+    }
+    const named = /^(c?)fn=\((\d+)\)(?: (.*))?$/.exec(line);
+    if (named !== null) {
+      const [, call, id, name] = named;
+      if (name !== undefined) names.set(id, name);
+      if (call === '') current = names.get(id) ?? `(${id})`;
+    } else if (line.startsWith('calls=')) callCost = true;
+    else if (line.startsWith('positions:'))
+      positions = line.slice('positions:'.length).trim().split(/\s+/).length;
+    else if (line.startsWith('events:')) {
+      column = line.slice('events:'.length).trim().split(/\s+/).indexOf(event);
+      if (column === -1) throw new Error(`no ${event} in the dump's events`);
+    }
+  }
+  return costs;
+}
+
+/**
+ * V8's compilers (TurboFan, Maglev, Sparkplug): what compiling code cost in a window, by
+ * the functions' names. A one-off cost of code that has just begun to run often enough,
+ * not of the sessions: it fell in windows after the collections that deoptimize code.
+ */
+const COMPILER = /\bv8::internal::(compiler|maglev|baseline)::/;
+/** V8's collector, young and full, by the functions' names (templates name it anywhere). */
+const COLLECTOR =
+  /\bv8::internal::(Heap::|Scavenger|ScavengerCollector|MarkCompactCollector|MinorMarkCompactCollector|ConcurrentMarking|IncrementalMarking|Sweeper|MarkingVisitor|MainMarkingVisitor|Evacuat)|Scavenge|\bheap::base::|\bcppgc::/;
+
+/** A window's instructions split by who ran them: V8's compilers, its collector, the rest. */
+export interface InstructionSplit {
+  compiler: number;
+  collector: number;
+}
+
+export function splitOf(costs: ReadonlyMap<string, number>): InstructionSplit {
+  const split: InstructionSplit = { compiler: 0, collector: 0 };
+  for (const [name, count] of costs) {
+    if (COMPILER.test(name)) split.compiler += count;
+    else if (COLLECTOR.test(name)) split.collector += count;
+  }
+  return split;
 }

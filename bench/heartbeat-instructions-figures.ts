@@ -36,6 +36,10 @@ export interface InstructionRecord {
   sessions: number;
   /** Instructions the server ran in user space, every thread, while instrumented. */
   instructions?: number;
+  /** Of them, in V8's compilers (by function name): code compiled in the window. */
+  compilerInstructions?: number;
+  /** Of them, in V8's collector (by function name). */
+  collectorInstructions?: number;
   /** The window on the runner's clock: from the load generator's start to the dump written. */
   instrumentedMs?: number;
   /** Heartbeats the load generator received from instrumentation on to the dump. */
@@ -57,21 +61,38 @@ export function roundsOf(r: InstructionRecord): number | undefined {
 }
 
 /**
- * Instructions per heartbeat period: the window's count ÷ its rounds. Per round received,
- * not per period of the clock: servers batch heartbeats (ours on its clock's ticks, bare ws
- * and bare-http on one shared timer), so a window holds whole batches, and a server slowed
- * down by valgrind may stretch its periods a little.
+ * The window's instructions less V8's compilers: compiling is a one-off cost of code that
+ * has just begun to run often enough (after a collection deoptimized it), not a cost of the
+ * sessions, and it fell in some windows and not in others. The collector's share stays:
+ * what the heartbeats allocate is theirs. A record without the split counts whole.
  */
-export function perPeriodOf(r: InstructionRecord): number | undefined {
-  const rounds = roundsOf(r);
-  return r.instructions === undefined || rounds === undefined || rounds === 0
-    ? undefined
-    : r.instructions / rounds;
+export function heartbeatInstructionsOf(r: InstructionRecord): number | undefined {
+  return r.instructions === undefined ? undefined : r.instructions - (r.compilerInstructions ?? 0);
 }
 
-/** Instructions per heartbeat delivered: everything the window ran, fixed costs included. */
+/**
+ * Instructions per heartbeat period: the window's count (less V8's compilers, `whole`:
+ * all of it) ÷ its rounds. Per round received, not per period of the clock: servers batch
+ * heartbeats (ours on its clock's ticks, bare ws and bare-http on one shared timer), so a
+ * window holds whole batches, and a server slowed down by valgrind stretches its periods.
+ */
+export function perPeriodOf(r: InstructionRecord, whole = false): number | undefined {
+  const rounds = roundsOf(r);
+  const count = whole ? r.instructions : heartbeatInstructionsOf(r);
+  return count === undefined || rounds === undefined || rounds === 0 ? undefined : count / rounds;
+}
+
+/** Instructions per heartbeat delivered (less V8's compilers): fixed costs included. */
 export function perHeartbeatOf(r: InstructionRecord): number | undefined {
-  return r.instructions === undefined || !r.heartbeats ? undefined : r.instructions / r.heartbeats;
+  const count = heartbeatInstructionsOf(r);
+  return count === undefined || !r.heartbeats ? undefined : count / r.heartbeats;
+}
+
+/** The collector's instructions per heartbeat delivered. */
+export function collectorPerHeartbeatOf(r: InstructionRecord): number | undefined {
+  return r.collectorInstructions === undefined || !r.heartbeats
+    ? undefined
+    : r.collectorInstructions / r.heartbeats;
 }
 
 /** A step's point: sessions open and instructions per heartbeat period. */
@@ -104,19 +125,20 @@ export function runOf(
     .sort((a, b) => a.step - b.step);
 }
 
-/** One repetition's slopes, or null unless every step gave a figure. */
+/** One repetition's slopes (`whole`: of all instructions), or null unless every step gave a figure. */
 export function repSlopes(
   records: readonly InstructionRecord[],
   steps: readonly number[],
   transport: Transport,
   target: TargetName,
   rep: number,
+  whole = false,
 ): { slopes: number[]; ratio: number } | null {
   const run = runOf(records, transport, target, rep);
   const points: StepPoint[] = [];
   for (const step of steps) {
     const record = run.find((r) => r.step === step && r.error === undefined);
-    const perPeriod = record === undefined ? undefined : perPeriodOf(record);
+    const perPeriod = record === undefined ? undefined : perPeriodOf(record, whole);
     if (record === undefined || perPeriod === undefined) return null;
     points.push({ sessions: record.sessions, perPeriod });
   }

@@ -7,6 +7,7 @@ import { fmt, fmtSpread, spread } from './stats';
 import { tableLines } from './markdown-table';
 import {
   CONSTANT_SLOPE,
+  collectorPerHeartbeatOf,
   perHeartbeatOf,
   perPeriodOf,
   relativeSpread,
@@ -41,8 +42,10 @@ export function markdownOf(info: InstructionInfo, records: readonly InstructionR
       `\`--instr=on\`, a window of ${info.windowMs / 1000} s (${fmt(periods)} periods) in which the load generator counts the ` +
       'heartbeats it receives, then `--dump` (its `totals:` line: instructions run in user space ' +
       'by every thread of the server while instrumented) and `--instr=off`. Kernel time is not ' +
-      'counted. Instructions per heartbeat period: the window’s count ÷ heartbeats received per ' +
-      'session; the slope: how many more instructions per period one more session brings, ' +
+      'counted. V8’s compilers and its collector are told apart by the names of the functions ' +
+      'that ran (each function’s own instructions in the dump). Instructions per heartbeat ' +
+      'period: the window’s count less V8’s compilers (a one-off cost of code that has just ' +
+      'run often enough, not of the sessions) ÷ heartbeats received per session; the slope: how many more instructions per period one more session brings, ' +
       'between consecutive steps. Spread: (max − min) ÷ median over the repetitions.',
   ];
   const reps = repsOf(records);
@@ -68,7 +71,15 @@ export function markdownOf(info: InstructionInfo, records: readonly InstructionR
           fmtSpread(perPeriod, millions),
           percent(relativeSpread(perPeriod)),
           fmtSpread(at(perHeartbeatOf)),
-          fmtSpread(at((r) => r.instructions)),
+          fmtSpread(at(collectorPerHeartbeatOf)),
+          fmtSpread(
+            at((r) => r.instructions),
+            millions,
+          ),
+          fmtSpread(
+            at((r) => r.compilerInstructions),
+            millions,
+          ),
           String(closed),
           failed.map((r) => r.error).join('; '),
         ]);
@@ -83,7 +94,9 @@ export function markdownOf(info: InstructionInfo, records: readonly InstructionR
           'M instructions / heartbeat period',
           'spread',
           'instructions / heartbeat delivered',
-          'instructions in window',
+          'of which collector',
+          'M instructions in window',
+          "of which V8's compilers (M)",
           'closed in window',
           'failed',
         ],
@@ -92,8 +105,10 @@ export function markdownOf(info: InstructionInfo, records: readonly InstructionR
     );
     out.push('', `### ${transport}: instructions one more session adds per heartbeat`, '');
     out.push(
-      'Slope between consecutive steps (instructions per period per session), median of the ' +
-        `repetitions (range); last ÷ first within ${CONSTANT_SLOPE * 100}% reads as constant.`,
+      'Slope between consecutive steps (instructions per period per session, less V8’s ' +
+        'compilers), median of the repetitions (range); last ÷ first within ' +
+        `${CONSTANT_SLOPE * 100}% reads as constant. The last column: last ÷ first of all ` +
+        'instructions, the compilers’ included.',
       '',
     );
     const slopeRows: string[][] = [];
@@ -103,12 +118,16 @@ export function markdownOf(info: InstructionInfo, records: readonly InstructionR
         .filter((s): s is NonNullable<typeof s> => s !== null);
       const cells = info.steps.slice(1).map((_, i) => fmtSpread(spread(perRep.map((s) => s.slopes[i]))));
       const ratio = spread(perRep.map((s) => s.ratio));
+      const whole = reps
+        .map((rep) => repSlopes(records, info.steps, transport, target, rep, true)?.ratio ?? null)
+        .filter((v): v is number => v !== null);
       slopeRows.push([
         target,
         ...cells,
         fmtSpread(ratio, (v) => v.toFixed(3)),
-        // Each repetition's verdict: the counts repeat, so they should agree.
+        // Each repetition's verdict: counts that repeat make them agree.
         perRep.length === 0 ? '–' : perRep.map((s) => slopeVerdict(s.ratio)).join(', '),
+        fmtSpread(spread(whole), (v) => v.toFixed(3)),
       ]);
     }
     out.push(
@@ -118,6 +137,7 @@ export function markdownOf(info: InstructionInfo, records: readonly InstructionR
           ...info.steps.slice(1).map((step, i) => `slope ${fmt(info.steps[i])}→${fmt(step)}`),
           'last ÷ first',
           `within ${CONSTANT_SLOPE * 100}%, by repetition`,
+          'last ÷ first, all instructions',
         ],
         slopeRows,
       ),

@@ -16,9 +16,14 @@ import { TARGETS, type TargetName } from './scenarios';
 import { pretty } from './host';
 import { SERVER_FLAGS, capSteps, type ScaleTransport } from './idle-scale-measure';
 import { callgrindPrefix } from './callgrind';
-import { measureInstructions, type InstructionOptions } from './heartbeat-instructions-measure';
+import {
+  INSTRUCTION_FLAGS,
+  measureInstructions,
+  type InstructionOptions,
+} from './heartbeat-instructions-measure';
 import type { InstructionInfo, InstructionRecord } from './heartbeat-instructions-figures';
 import { markdownOf } from './heartbeat-instructions-report';
+import { splitFromDumps } from './heartbeat-instructions-dumps';
 
 interface Options extends InstructionOptions {
   report: string | null;
@@ -49,7 +54,8 @@ const HELP = `Usage: npm run bench:heartbeat-instructions -- [options]
   --no-pin          do not pin server and load generator to cores
   --out DIR         default bench/results
   --label NAME      write heartbeat-instructions-NAME.{md,json}
-  --report FILE     no run: write the Markdown of a run's saved FILE.json again, beside it`;
+  --report FILE     no run: write the Markdown of a run's saved FILE.json again, beside it;
+                    with --dumps DIR, the run's kept dumps give each window's split again`;
 
 function parseArgs(argv: string[]): Options {
   const options: Options = {
@@ -152,11 +158,15 @@ function valgrindVersion(): string {
 }
 
 /** The Markdown of a saved run, written again (after a change to the report alone). */
-async function rewriteReport(jsonPath: string): Promise<void> {
+async function rewriteReport(jsonPath: string, dumpDir: string | null): Promise<void> {
   const { info, runs } = JSON.parse(readFileSync(jsonPath, 'utf8')) as {
     info: InstructionInfo;
     runs: InstructionRecord[];
   };
+  if (dumpDir !== null) {
+    console.log(`${splitFromDumps(runs, dumpDir)} windows split from the dumps in ${dumpDir}`);
+    writeFileSync(jsonPath, await pretty(JSON.stringify({ info, runs }), jsonPath));
+  }
   const mdPath = jsonPath.replace(/\.json$/, '.md');
   writeFileSync(mdPath, await pretty(markdownOf(info, runs), mdPath));
   console.log(`written: ${mdPath}`);
@@ -164,7 +174,7 @@ async function rewriteReport(jsonPath: string): Promise<void> {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  if (options.report !== null) return rewriteReport(options.report);
+  if (options.report !== null) return rewriteReport(options.report, options.dumpDir);
   const pins = pinning(options.pin, null);
   const started = Date.now();
   const info: InstructionInfo = {
@@ -176,7 +186,7 @@ async function main(): Promise<void> {
     valgrind: valgrindVersion(),
     // The options that decide what is counted; the output paths are a temporary directory's.
     valgrindOptions: callgrindPrefix('.').filter((o) => !o.includes('-file=')),
-    serverFlags: [...SERVER_FLAGS, ...options.nodeFlags],
+    serverFlags: [...SERVER_FLAGS, ...INSTRUCTION_FLAGS, ...options.nodeFlags],
     pinning: pins.text,
     steps: options.steps,
     heartbeatMs: options.heartbeatMs,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { dumpsOf, parseCallgrindTotals } from '../bench/callgrind';
+import { dumpsOf, parseCallgrindTotals, selfCostByFunction, splitOf } from '../bench/callgrind';
 import {
   perHeartbeatOf,
   perPeriodOf,
@@ -40,6 +40,42 @@ describe('parseCallgrindTotals', () => {
     assert.throws(() => parseCallgrindTotals('events: Ir\n'), /not a callgrind dump/);
     assert.throws(() => parseCallgrindTotals('totals: 5\n'), /not a callgrind dump/);
     assert.throws(() => parseCallgrindTotals('events: Ir\ntotals: 5 6\n'), /2 totals for 1 events/);
+  });
+});
+
+describe('selfCostByFunction', () => {
+  for (const name of ['callgrind-window.out', 'callgrind-at-exit.out']) {
+    it(`gives every instruction of ${name} to one function: their sum is the totals`, () => {
+      const text = fixture(name);
+      const costs = selfCostByFunction(text);
+      let sum = 0;
+      for (const count of costs.values()) sum += count;
+      assert.equal(sum, parseCallgrindTotals(text)['Ir']);
+    });
+  }
+
+  it("charges a call's cost to the callee, not to the caller", () => {
+    const text = fixture('callgrind-window.out');
+    const costs = selfCostByFunction(text);
+    // fn=(512) ran 93 of its own and called the prologue (5,064, the callee's).
+    assert.equal(costs.get('0x000000000d047940'), 93);
+    assert.ok((costs.get("Builtins_BaselineOutOfLinePrologue'2") ?? 0) > 0);
+  });
+
+  it("splits V8's compilers and collector from the rest by name", () => {
+    const costs = new Map([
+      ['v8::internal::compiler::GraphReducer::ReduceTop()', 10],
+      ['v8::internal::maglev::MaglevGraphBuilder::Build()', 1],
+      ['v8::internal::ScavengerCollector::CollectGarbage()', 20],
+      [
+        'heap::base::SlotCallbackResult v8::internal::Scavenger::ScavengeObject<v8::internal::FullHeapObjectSlot>(v8::internal::FullHeapObjectSlot, v8::internal::HeapObject)',
+        5,
+      ],
+      ['v8::internal::MarkCompactCollector::CollectGarbage()', 2],
+      ['Builtins_KeyedLoadIC_Megamorphic', 100],
+      ['_int_malloc', 7],
+    ]);
+    assert.deepEqual(splitOf(costs), { compiler: 11, collector: 27 });
   });
 });
 
@@ -77,6 +113,13 @@ describe('instructions per heartbeat period and the slopes', () => {
     assert.equal(perPeriodOf(r), 2_000_000);
     assert.equal(perHeartbeatOf(r), 2000);
     assert.equal(perPeriodOf({ ...r, heartbeats: 0 }), undefined);
+  });
+
+  it("leaves V8's compiling out, unless asked for the whole count", () => {
+    const r = { ...record(1000, 7_000_000, 3500), compilerInstructions: 700_000 };
+    assert.equal(perPeriodOf(r), 1_800_000);
+    assert.equal(perPeriodOf(r, true), 2_000_000);
+    assert.equal(perHeartbeatOf(r), 1800);
   });
 
   it('gives the slope between consecutive steps and the last ÷ the first', () => {
