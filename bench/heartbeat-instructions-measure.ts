@@ -36,26 +36,41 @@ export interface InstructionOptions {
 const delay = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /**
- * Node's options for every server here, after idle-scale's SERVER_FLAGS: the young
- * generation fixed at 1 MiB a semi-space. V8 sizes it by how much survives, and shrinks
- * it after the full collections before each window; at its usual sizes a window of 4,000
- * websocket heartbeats held from none to a dozen young collections, so that sockjs-node's
- * windows at 1,000 sessions read 13.5 M instructions of scavenging against 3.3 M at 2,000
- * (ours-http: none at 1,000, 6.5 M at 2,000). Fixed and small, every window holds many,
- * in proportion to what the heartbeats allocate.
+ * Node's options for every server here, after idle-scale's SERVER_FLAGS.
+ *
+ * `--no-opt --always-sparkplug`: every function in one tier, V8's baseline code
+ * (Sparkplug), compiled when it first runs. TurboFan optimizes what has run often enough,
+ * and at the steps valgrind keeps up with that differed by step: with it on, at 250
+ * websocket sessions (ours-http) a window spent 62.5 M instructions in TurboFan and ran
+ * 1.6 times the instructions per heartbeat outside V8's compilers that it ran at 1,000
+ * sessions (36,300 against 22,500; in builtins 12,700 against 4,400), and every
+ * full collection deoptimizes some of it again. Counts in one tier answer how the cost per
+ * session grows with sessions; they are not what optimized code costs.
+ *
+ * `--min-semi-space-size=1 --max-semi-space-size=1`: the young generation fixed at 1 MiB a
+ * semi-space. V8 sizes it by how much survives, and shrinks it after the full collections
+ * before each window; at its own sizes a window of 1,000 to 4,000 websocket sessions held
+ * from no young collection to a dozen (sockjs-node: 13.5 M instructions of scavenging at
+ * 1,000 sessions, 3.3 M at 2,000). Fixed and small, every window holds several, in
+ * proportion to what the heartbeats allocate.
  */
-export const INSTRUCTION_FLAGS: readonly string[] = ['--min-semi-space-size=1', '--max-semi-space-size=1'];
+export const INSTRUCTION_FLAGS: readonly string[] = [
+  '--no-opt',
+  '--always-sparkplug',
+  '--min-semi-space-size=1',
+  '--max-semi-space-size=1',
+];
 
 /** Node and valgrind starting together take seconds, not milliseconds. */
 const START_MS = 120_000;
 
 /**
  * Before the steps: the largest step's sessions opened, held for `warmUpMs` and closed
- * again, all uninstrumented. V8 compiles a function once it has run enough (TurboFan,
- * on-stack replacement of a loop over the sessions): without this a window carried the
- * compiling of code the heartbeats run (ours-http, 250 websocket sessions: 117 M
- * instructions in a window, a fifth of them in V8's compiler, against 54 M at 1,000
- * sessions), and how much of it fell into which step decided the slopes.
+ * again, all uninstrumented, so that what opening, heartbeats and closing run has been
+ * compiled and its inline caches have seen it. In the trial runs with TurboFan on (before
+ * INSTRUCTION_FLAGS), without it a window carried the compiling of code the heartbeats
+ * run (ours-http, 250 websocket sessions: 117 M instructions in a window, a fifth of them
+ * in V8's compiler, against 54 M at 1,000 sessions).
  */
 async function warmUp(options: InstructionOptions, client: IpcPeer, server: IpcPeer): Promise<void> {
   const largest = options.steps[options.steps.length - 1];
@@ -112,18 +127,19 @@ async function runSteps(
         record.sessions = open;
         if (open < step) throw new Error(`${open} of ${step} sessions open (${opened.errors} errors)`);
         // Full collections (the memory reading's) of what opening the sessions left, then
-        // the settling load, both before the window. A full collection deoptimizes the code
-        // that held on to objects it freed ("weak objects" in --trace-deopt), and V8 then
-        // compiles it again once it has run enough: in a window straight after the
-        // collections that compiling was half of it (ours-http, 1,000 websocket sessions:
-        // 172 M of 306 M instructions in V8's compiler; 7.6 M at 4,000 sessions). Without
-        // them whether a full collection fell into a window depended on how far the heap
-        // had grown towards its next limit.
+        // the settling load, both before the window: whether a full collection fell into a
+        // window otherwise depended on how far the heap had grown towards its next limit.
+        // With TurboFan on (the trial runs, before INSTRUCTION_FLAGS) a full collection
+        // also deoptimized code that held objects it freed ("weak objects" in
+        // --trace-deopt), and V8 compiled it again once it had run enough: in a window
+        // straight after the collections that was half of it (ours-http, 1,000 websocket
+        // sessions: 172 M of 306 M instructions in V8's compiler; 7.6 M at 4,000).
         await server.peer.request<MemoryReply>({ type: 'memory' }, 120_000);
-        // The first step settles a window longer: right after the largest step's sessions
-        // closed, the collections deoptimize more, and 1,000 sessions run the heartbeats'
-        // code less often than the larger steps (31.5 M of 118 M instructions of the first
-        // window in V8's compiler after three periods; 0.1 M at 2,000 and 4,000 sessions).
+        // The first step settles a window longer, the first after the warm-up's sessions
+        // closed. With TurboFan on, its collections deoptimized more, and the smallest
+        // step ran the heartbeats' code least often (steps 1,000, 2,000, 4,000: 31.5 M of
+        // the first window's 118 M instructions in V8's compiler after three periods of
+        // settling; 0.1 M at 2,000 and 4,000 sessions).
         await loadFor(client, options.settleMs + (step === options.steps[0] ? options.windowMs : 0));
         // The load generator counts heartbeats from when instrumentation is on until the
         // dump has been written: the same span, but for the milliseconds of the messages

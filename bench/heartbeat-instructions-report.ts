@@ -35,7 +35,12 @@ export function markdownOf(info: InstructionInfo, records: readonly InstructionR
       `Steps ${info.steps.map(fmt).join(', ')} in one server per target, ${info.reps} repetition(s). ` +
       `Every server ran under \`${info.valgrindOptions.join(' ')}\` with ` +
       `${info.serverFlags.map((flag) => '`' + flag + '`').join(' ')} and a heartbeat every ` +
-      `${info.heartbeatMs / 1000} s. Before the steps each server held the largest step's sessions ` +
+      `${info.heartbeatMs / 1000} s. ` +
+      (info.serverFlags.includes('--no-opt')
+        ? 'V8 ran baseline code only (Sparkplug, no optimizing compiler): the same tier at ' +
+          'every step, and not the counts of optimized code. '
+        : '') +
+      `Before the steps each server held the largest step's sessions ` +
       `for ${info.warmUpMs / 1000} s and closed them, so that V8 had compiled what the heartbeats run. ` +
       'At each step the sessions opened uninstrumented; then the full collections of a memory ' +
       `reading and ${info.settleMs / 1000} s of idle load; then \`callgrind_control --zero\` and ` +
