@@ -54,6 +54,7 @@ export function markdownOf(info: InstructionInfo, records: readonly InstructionR
       'between consecutive steps. Spread: (max − min) ÷ median over the repetitions.',
   ];
   const reps = repsOf(records);
+  out.push('', ...summaryOf(info, records, reps));
   for (const transport of transportsOf(records)) {
     const targets = targetsOf(records, transport);
     out.push('', `## ${transport}`, '');
@@ -149,4 +150,57 @@ export function markdownOf(info: InstructionInfo, records: readonly InstructionR
     );
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * Every target on one line: instructions per heartbeat delivered at each step, the slopes
+ * and last ÷ first (medians of the repetitions), and how far the repetitions lay apart at
+ * most, over the steps' figures per period.
+ */
+function summaryOf(info: InstructionInfo, records: readonly InstructionRecord[], reps: number[]): string[] {
+  const rows: string[][] = [];
+  for (const transport of transportsOf(records)) {
+    for (const target of targetsOf(records, transport)) {
+      const perRep = reps
+        .map((rep) => repSlopes(records, info.steps, transport, target, rep))
+        .filter((s): s is NonNullable<typeof s> => s !== null);
+      const spreads = info.steps.map((step) =>
+        relativeSpread(stepSpread(records, transport, target, step, (r) => perPeriodOf(r))),
+      );
+      rows.push([
+        transport,
+        target,
+        info.steps
+          .map((step) => fmt(stepSpread(records, transport, target, step, perHeartbeatOf).median))
+          .join(' → '),
+        info.steps
+          .slice(1)
+          .map((_, i) => fmt(spread(perRep.map((s) => s.slopes[i])).median))
+          .join(' → '),
+        fmtSpread(spread(perRep.map((s) => s.ratio)), (v) => v.toFixed(2) + 'x'),
+        percent(Math.max(...spreads.filter((v) => Number.isFinite(v)))),
+      ]);
+    }
+  }
+  return [
+    '## Summary',
+    '',
+    `Medians of ${reps.length} repetition(s); the slope in instructions one more session adds per heartbeat; ` +
+      'the spread: the largest (max − min) ÷ median of the instructions per period over the steps.',
+    '',
+    ...tableLines(
+      [
+        'transport',
+        'target',
+        `instructions / heartbeat, ${info.steps.map(fmt).join(' → ')}`,
+        `slope, ${info.steps
+          .slice(1)
+          .map((step, i) => `${fmt(info.steps[i])}→${fmt(step)}`)
+          .join(' → ')}`,
+        'last ÷ first',
+        'spread',
+      ],
+      rows,
+    ),
+  ];
 }
