@@ -267,6 +267,12 @@ export interface ScenarioSpec {
    * without it a session sends again as soon as its last round trip is done.
    */
   offeredPerSecond?: number;
+  /**
+   * How long the load generator waits for a session to open, 10 s when not set: longer for
+   * a server under valgrind (bench:message-instructions), which takes seconds for the
+   * first requests of an Express app.
+   */
+  openTimeoutMs?: number;
 }
 
 /**

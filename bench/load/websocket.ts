@@ -30,7 +30,11 @@ function urlOf(target: ClientTarget): string {
  * Opens a websocket and resolves once the session is open: at the `o` frame for SockJS,
  * at the handshake for raw websockets.
  */
-export function openSocket(target: ClientTarget, localAddress?: string): Promise<WebSocket> {
+export function openSocket(
+  target: ClientTarget,
+  localAddress?: string,
+  timeoutMs = OPEN_TIMEOUT_MS,
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     // The first bytes from the server, kept until the session is open: a failed opening
     // says what the server actually sent.
@@ -58,7 +62,7 @@ export function openSocket(target: ClientTarget, localAddress?: string): Promise
       ws.terminate();
       reject(error);
     };
-    const timer = setTimeout(() => fail(new Error('websocket open timed out')), OPEN_TIMEOUT_MS);
+    const timer = setTimeout(() => fail(new Error('websocket open timed out')), timeoutMs);
     ws.once('error', (error) => {
       clearTimeout(timer);
       untap();
@@ -109,7 +113,7 @@ export class WebsocketEcho implements Load {
 
   async setup(): Promise<void> {
     await pooled(this.spec.sessions, 50, async () => {
-      this.sockets.push(await openSocket(this.target));
+      this.sockets.push(await openSocket(this.target, undefined, this.spec.openTimeoutMs));
     });
     this.sockets.forEach((ws, index) => this.pump(ws, SendSchedule.of(this.spec, index)));
   }

@@ -182,6 +182,7 @@ export function openSession(
   session: HttpSession,
   mode: Receive,
   sink: Omit<FrameSink, 'opened'>,
+  timeoutMs = OPEN_TIMEOUT_MS,
 ): Promise<HttpSession> {
   return withTimeout(
     new Promise<HttpSession>((resolve, reject) => {
@@ -199,7 +200,7 @@ export function openSession(
       if (mode === 'stream') session.stream(full);
       else session.poll(full);
     }),
-    OPEN_TIMEOUT_MS,
+    timeoutMs,
     'session open',
   );
 }
@@ -268,21 +269,26 @@ export class XhrEcho implements Load {
         sent.push(message);
         session.send(this.body, () => settle(message));
       };
-      await openSession(session, receiveModeOf(this.spec), {
-        messages: (texts) => {
-          for (const text of texts) {
-            const message = sent.shift();
-            if (message === undefined || text !== this.message) {
-              this.recorder.error();
-              continue;
+      await openSession(
+        session,
+        receiveModeOf(this.spec),
+        {
+          messages: (texts) => {
+            for (const text of texts) {
+              const message = sent.shift();
+              if (message === undefined || text !== this.message) {
+                this.recorder.error();
+                continue;
+              }
+              this.recorder.record(now() - message.at);
+              settle(message);
             }
-            this.recorder.record(now() - message.at);
-            settle(message);
-          }
+          },
+          closed: () => this.recorder.error(),
+          failed: () => this.recorder.error(),
         },
-        closed: () => this.recorder.error(),
-        failed: () => this.recorder.error(),
-      });
+        this.spec.openTimeoutMs,
+      );
       this.sessions.push(session);
       if (schedule !== null) return schedule.start(send);
       for (let i = 0; i < this.spec.inFlight; i++) send();

@@ -1,0 +1,256 @@
+/**
+ * `npm run bench:message-instructions`: what an echo scenario's message costs a server in
+ * instructions rather than CPU time. Each server runs under valgrind's callgrind, which
+ * counts the instructions it runs in user space the same whatever else the machine does
+ * and whichever of its speeds a process settled in; after a warm-up of the scenario's own
+ * closed-loop load (V8 has optimized what the load runs), the load runs on in an
+ * instrumented window and the load generator counts its messages. With `--cache-sim`,
+ * callgrind also simulates the caches and branch predictor: misses per message, which the
+ * instruction count alone does not show. Writes bench/results/message-instructions.{md,json}.
+ *
+ *   npm run bench:message-instructions
+ *   npm run bench:message-instructions -- --scenario xhr-polling --target ours-http,bare-http --reps 1 --label smoke
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ClientTarget, LoadResult } from './ipc';
+import { IpcPeer } from './ipc';
+import { killChildren, pinning, start, startServer, stop } from './processes';
+import { SCENARIOS, TARGETS, targetsFor, type ScenarioSpec, type TargetName } from './scenarios';
+import { pretty } from './host';
+import { InstructionWindow, callgrindPrefix } from './callgrind';
+import {
+  markdownOf,
+  type MessageInstructionRecord,
+  type MessageInstructionRun,
+} from './message-instructions-report';
+
+interface Options {
+  scenarios: ScenarioSpec[];
+  targets: TargetName[] | null;
+  reps: number;
+  warmUpMessages: number;
+  windowMs: number;
+  cacheSim: boolean;
+  pin: boolean;
+  outDir: string;
+  label: string | null;
+}
+
+const HELP = `Usage: npm run bench:message-instructions -- [options]
+  --scenario a,b    echo scenarios of npm run bench (default xhr-polling)
+  --target a,b      default the scenario's targets in npm run bench
+  --reps N          repetitions, targets alternating (default 2)
+  --warm-up N       messages of uninstrumented load before the window (default 20000)
+  --window MS       instrumented window (default 20000)
+  --cache-sim       also simulate caches and branch prediction (slower)
+  --no-pin          do not pin server and load generator to cores
+  --out DIR         default bench/results
+  --label NAME      write message-instructions-NAME.{md,json}`;
+
+/** Node and valgrind starting together take seconds, not milliseconds. */
+const START_MS = 120_000;
+/** The uninstrumented load is read in slices of this length until the warm-up is done. */
+const WARM_UP_SLICE_MS = 5000;
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = {
+    scenarios: SCENARIOS.filter((s) => s.id === 'xhr-polling'),
+    targets: null,
+    reps: 2,
+    warmUpMessages: 20_000,
+    windowMs: 20_000,
+    cacheSim: false,
+    pin: true,
+    outDir: resolve(__dirname, '../../bench/results'),
+    label: null,
+  };
+  const list = (value: string | undefined): string[] => (value ?? '').split(',').filter((v) => v !== '');
+  const positive = (flag: string, value: string | undefined): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string | undefined => argv[++i];
+    switch (flag) {
+      case '--scenario':
+        options.scenarios = list(value()).map((id) => {
+          const spec = SCENARIOS.find((s) => s.id === id);
+          if (spec === undefined || spec.kind !== 'echo' || spec.offeredPerSecond !== undefined)
+            throw new Error(`${id} is not a closed-loop echo scenario of npm run bench`);
+          return spec;
+        });
+        break;
+      case '--target':
+        options.targets = list(value()).map((name) => {
+          if (!(name in TARGETS)) throw new Error(`unknown target ${name}`);
+          return name as TargetName;
+        });
+        break;
+      case '--reps':
+        options.reps = positive(flag, value());
+        break;
+      case '--warm-up':
+        options.warmUpMessages = positive(flag, value());
+        break;
+      case '--window':
+        options.windowMs = positive(flag, value());
+        break;
+      case '--cache-sim':
+        options.cacheSim = true;
+        break;
+      case '--no-pin':
+        options.pin = false;
+        break;
+      case '--out':
+        options.outDir = resolve(value() ?? '.');
+        break;
+      case '--label':
+        options.label = value() ?? null;
+        break;
+      case '--help':
+      case '-h':
+        console.log(HELP);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${flag}\n${HELP}`);
+    }
+  }
+  return options;
+}
+
+const delay = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/** One server under callgrind: the warm-up, then one instrumented window of the same load. */
+async function measureOne(
+  options: Options,
+  spec: ScenarioSpec,
+  target: TargetName,
+  rep: number,
+  client: IpcPeer,
+  serverPins: string[],
+): Promise<MessageInstructionRecord> {
+  const record: MessageInstructionRecord = { scenario: spec.id, target, rep };
+  const outDir = mkdtempSync(join(tmpdir(), 'message-instructions-'));
+  const simulation = options.cacheSim ? ['--cache-sim=yes', '--branch-sim=yes'] : [];
+  try {
+    const server = await startServer(
+      target,
+      [...serverPins, ...callgrindPrefix(outDir), ...simulation],
+      {},
+      [],
+      START_MS,
+    );
+    try {
+      // taskset and valgrind exec what follows them: valgrind runs node in this same process.
+      const pid = server.child.pid;
+      if (pid === undefined) throw new Error(`${target} has no pid`);
+      const clientTarget: ClientTarget = { name: target, port: server.port, wire: TARGETS[target].wire };
+      await client.request(
+        { type: 'setup', spec: { ...spec, openTimeoutMs: START_MS }, target: clientTarget },
+        2 * START_MS,
+      );
+      let warmed = 0;
+      while (warmed < options.warmUpMessages) {
+        const slice = await client.request<LoadResult>(
+          { type: 'measure', durationMs: WARM_UP_SLICE_MS },
+          WARM_UP_SLICE_MS + 60_000,
+        );
+        if (slice.count === 0) throw new Error(`no message echoed in ${WARM_UP_SLICE_MS} ms of warm-up`);
+        warmed += slice.count;
+      }
+      record.warmUpMessages = warmed;
+      const window = new InstructionWindow(pid, outDir);
+      await window.start();
+      await client.request({ type: 'window-start' }, 10_000);
+      await delay(options.windowMs);
+      const {
+        totals,
+        split,
+        atDump: load,
+      } = await window.stop(() => client.request<LoadResult>({ type: 'window-end' }, 10_000));
+      record.messages = load.count;
+      record.errors = load.errors;
+      record.events = totals;
+      record.collectorInstructions = split.collector;
+      record.compilerInstructions = split.compiler;
+      await client.request({ type: 'teardown' }, 60_000);
+    } finally {
+      await stop(server.child, server.peer);
+    }
+  } catch (error) {
+    record.error = error instanceof Error ? error.message : String(error);
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  return record;
+}
+
+function describe(r: MessageInstructionRecord): string {
+  if (r.error !== undefined) return `FAILED: ${r.error}`;
+  const perMessage = (r.events?.['Ir'] ?? NaN) / (r.messages ?? NaN);
+  return `${Math.round(perMessage).toLocaleString('en-US')} instructions per message over ${r.messages} messages`;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const pins = pinning(options.pin, null);
+  const records: MessageInstructionRecord[] = [];
+  let clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
+  let client = new IpcPeer(clientChild, 'load generator');
+  try {
+    for (let rep = 0; rep < options.reps; rep++) {
+      for (const spec of options.scenarios) {
+        const targets = targetsFor(spec).filter((t) =>
+          options.targets === null ? TARGETS[t].byDefault : options.targets.includes(t),
+        );
+        // Alternate the order, as npm run bench does: no target always first after a start.
+        if (rep % 2 === 1) targets.reverse();
+        for (const target of targets) {
+          const record = await measureOne(options, spec, target, rep, client, pins.server);
+          console.log(`  rep ${rep + 1} ${spec.id} ${target.padEnd(22)} ${describe(record)}`);
+          records.push(record);
+          if (record.error !== undefined) {
+            // A load generator left mid-request is started afresh.
+            await stop(clientChild, null);
+            clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
+            client = new IpcPeer(clientChild, 'load generator');
+          }
+        }
+      }
+    }
+  } finally {
+    await stop(clientChild, client);
+  }
+  const run: MessageInstructionRun = {
+    info: {
+      date: new Date().toISOString(),
+      command: `npm run bench:message-instructions -- ${process.argv.slice(2).join(' ')}`.trim(),
+      node: process.version,
+      pinning: pins.text,
+      warmUpMessages: options.warmUpMessages,
+      windowMs: options.windowMs,
+      reps: options.reps,
+      cacheSim: options.cacheSim,
+    },
+    records,
+  };
+  const name = options.label === null ? 'message-instructions' : `message-instructions-${options.label}`;
+  mkdirSync(options.outDir, { recursive: true });
+  const json = join(options.outDir, `${name}.json`);
+  const md = join(options.outDir, `${name}.md`);
+  writeFileSync(json, await pretty(JSON.stringify(run, null, 2) + '\n', json));
+  writeFileSync(md, await pretty(markdownOf(run), md));
+  console.log(`written: ${md}, ${json}`);
+  if (records.some((r) => r.error !== undefined)) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  killChildren();
+  process.exit(1);
+});
