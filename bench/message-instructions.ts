@@ -11,7 +11,7 @@
  *   npm run bench:message-instructions
  *   npm run bench:message-instructions -- --scenario xhr-polling --target ours-http,bare-http --reps 1 --label smoke
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ClientTarget, LoadResult } from './ipc';
@@ -36,6 +36,7 @@ interface Options {
   pin: boolean;
   outDir: string;
   label: string | null;
+  report: string | null;
 }
 
 const HELP = `Usage: npm run bench:message-instructions -- [options]
@@ -47,7 +48,8 @@ const HELP = `Usage: npm run bench:message-instructions -- [options]
   --cache-sim       also simulate caches and branch prediction (slower)
   --no-pin          do not pin server and load generator to cores
   --out DIR         default bench/results
-  --label NAME      write message-instructions-NAME.{md,json}`;
+  --label NAME      write message-instructions-NAME.{md,json}
+  --report FILE     no run: write the Markdown of a run's saved FILE.json again, beside it`;
 
 /** Node and valgrind starting together take seconds, not milliseconds. */
 const START_MS = 120_000;
@@ -65,6 +67,7 @@ function parseArgs(argv: string[]): Options {
     pin: true,
     outDir: resolve(__dirname, '../../bench/results'),
     label: null,
+    report: null,
   };
   const list = (value: string | undefined): string[] => (value ?? '').split(',').filter((v) => v !== '');
   const positive = (flag: string, value: string | undefined): number => {
@@ -110,6 +113,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--label':
         options.label = value() ?? null;
+        break;
+      case '--report':
+        options.report = resolve(value() ?? '');
         break;
       case '--help':
       case '-h':
@@ -198,6 +204,13 @@ function describe(r: MessageInstructionRecord): string {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  if (options.report !== null) {
+    const saved = JSON.parse(readFileSync(options.report, 'utf8')) as MessageInstructionRun;
+    const md = options.report.replace(/\.json$/, '.md');
+    writeFileSync(md, await pretty(markdownOf(saved), md));
+    console.log(`written: ${md}`);
+    return;
+  }
   const pins = pinning(options.pin, null);
   const records: MessageInstructionRecord[] = [];
   let clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
