@@ -14,6 +14,7 @@ import { start, startServer, stop } from './processes';
 import { TARGETS, type TargetName } from './scenarios';
 import { SERVER_FLAGS, loadFor, specOf, takesPart, type ScaleTransport } from './idle-scale-measure';
 import { InstructionWindow, callgrindPrefix } from './callgrind';
+import { countedWindow } from './counted-window';
 import type { InstructionRecord } from './heartbeat-instructions-figures';
 
 export interface InstructionOptions {
@@ -32,8 +33,6 @@ export interface InstructionOptions {
   /** Where to keep callgrind's dumps (for callgrind_annotate); null: a temporary directory, removed. */
   dumpDir: string | null;
 }
-
-const delay = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /**
  * Node's options for every server here, after idle-scale's SERVER_FLAGS.
@@ -141,22 +140,8 @@ async function runSteps(
         // the first window's 118 M instructions in V8's compiler after three periods of
         // settling; 0.1 M at 2,000 and 4,000 sessions).
         await loadFor(client, options.settleMs + (step === options.steps[0] ? options.windowMs : 0));
-        // The load generator counts heartbeats from when instrumentation is on until the
-        // dump has been written: the same span, but for the milliseconds of the messages
-        // between the processes. callgrind_control takes 0.1 to 0.3 s a command, and a
-        // window of fixed length between them left 1.2 to 1.8 s of the instrumented span
-        // uncounted, which fell on a different part of ours' batches (its clock's ticks)
-        // each time.
-        await window.start();
-        await client.request({ type: 'window-start' }, 10_000);
-        const began = performance.now();
-        await delay(options.windowMs);
-        const {
-          totals,
-          split,
-          atDump: load,
-        } = await window.stop(() => client.request<LoadResult>({ type: 'window-end' }, 10_000));
-        record.instrumentedMs = performance.now() - began;
+        const { totals, split, load, instrumentedMs } = await countedWindow(window, client, options.windowMs);
+        record.instrumentedMs = instrumentedMs;
         record.instructions = totals['Ir'];
         record.compilerInstructions = split.compiler;
         record.collectorInstructions = split.collector;

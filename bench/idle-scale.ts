@@ -21,6 +21,7 @@ import {
   type ScaleOptions,
 } from './idle-scale-measure';
 import { writeIdleScale } from './idle-scale-output';
+import { commaList, positiveInteger } from './cli-values';
 
 interface Options extends ScaleOptions {
   pin: boolean;
@@ -57,42 +58,36 @@ function parseArgs(argv: string[]): Options {
     outDir: resolve(__dirname, '../../bench/results'),
     label: null,
   };
-  const list = (value: string | undefined): string[] => (value ?? '').split(',').filter((v) => v !== '');
-  const positive = (flag: string, value: string | undefined): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string | undefined => argv[++i];
     switch (flag) {
       case '--idle-steps':
-        options.steps = list(value()).map((v) => positive(flag, v));
+        options.steps = commaList(value()).map((v) => positiveInteger(flag, v));
         if (options.steps.some((n, j) => j > 0 && n <= options.steps[j - 1]))
           throw new Error('--idle-steps must grow from one step to the next');
         break;
       case '--target':
-        options.targets = list(value()).map((name) => {
+        options.targets = commaList(value()).map((name) => {
           if (!(name in TARGETS)) throw new Error(`unknown target ${name}`);
           return name as TargetName;
         });
         break;
       case '--transport':
-        options.transports = list(value()).map((t) => {
+        options.transports = commaList(value()).map((t) => {
           if (t !== 'websocket' && t !== 'xhr-streaming')
             throw new Error('--transport takes websocket, xhr-streaming');
           return t;
         });
         break;
       case '--heartbeat':
-        options.heartbeatMs = positive(flag, value());
+        options.heartbeatMs = positiveInteger(flag, value());
         break;
       case '--window':
-        options.windowMs = positive(flag, value());
+        options.windowMs = positiveInteger(flag, value());
         break;
       case '--reps':
-        options.reps = positive(flag, value());
+        options.reps = positiveInteger(flag, value());
         break;
       case '--up-only':
         options.down = false;

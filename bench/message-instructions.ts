@@ -20,11 +20,13 @@ import { killChildren, pinning, start, startServer, stop } from './processes';
 import { SCENARIOS, TARGETS, targetsFor, type ScenarioSpec, type TargetName } from './scenarios';
 import { pretty } from './host';
 import { InstructionWindow, callgrindPrefix } from './callgrind';
+import { countedWindow } from './counted-window';
 import {
   markdownOf,
   type MessageInstructionRecord,
   type MessageInstructionRun,
 } from './message-instructions-report';
+import { commaList, positiveInteger } from './cli-values';
 
 interface Options {
   scenarios: ScenarioSpec[];
@@ -69,18 +71,12 @@ function parseArgs(argv: string[]): Options {
     label: null,
     report: null,
   };
-  const list = (value: string | undefined): string[] => (value ?? '').split(',').filter((v) => v !== '');
-  const positive = (flag: string, value: string | undefined): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string | undefined => argv[++i];
     switch (flag) {
       case '--scenario':
-        options.scenarios = list(value()).map((id) => {
+        options.scenarios = commaList(value()).map((id) => {
           const spec = SCENARIOS.find((s) => s.id === id);
           if (spec === undefined || spec.kind !== 'echo' || spec.offeredPerSecond !== undefined)
             throw new Error(`${id} is not a closed-loop echo scenario of npm run bench`);
@@ -88,19 +84,19 @@ function parseArgs(argv: string[]): Options {
         });
         break;
       case '--target':
-        options.targets = list(value()).map((name) => {
+        options.targets = commaList(value()).map((name) => {
           if (!(name in TARGETS)) throw new Error(`unknown target ${name}`);
           return name as TargetName;
         });
         break;
       case '--reps':
-        options.reps = positive(flag, value());
+        options.reps = positiveInteger(flag, value());
         break;
       case '--warm-up':
-        options.warmUpMessages = positive(flag, value());
+        options.warmUpMessages = positiveInteger(flag, value());
         break;
       case '--window':
-        options.windowMs = positive(flag, value());
+        options.windowMs = positiveInteger(flag, value());
         break;
       case '--cache-sim':
         options.cacheSim = true;
@@ -128,8 +124,6 @@ function parseArgs(argv: string[]): Options {
   }
   return options;
 }
-
-const delay = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /** One server under callgrind: the warm-up, then one instrumented window of the same load. */
 async function measureOne(
@@ -170,15 +164,11 @@ async function measureOne(
         warmed += slice.count;
       }
       record.warmUpMessages = warmed;
-      const window = new InstructionWindow(pid, outDir);
-      await window.start();
-      await client.request({ type: 'window-start' }, 10_000);
-      await delay(options.windowMs);
-      const {
-        totals,
-        split,
-        atDump: load,
-      } = await window.stop(() => client.request<LoadResult>({ type: 'window-end' }, 10_000));
+      const { totals, split, load } = await countedWindow(
+        new InstructionWindow(pid, outDir),
+        client,
+        options.windowMs,
+      );
       record.messages = load.count;
       record.errors = load.errors;
       record.events = totals;

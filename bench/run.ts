@@ -55,6 +55,7 @@ import {
   QUICK_STEPS,
   embeddedOptions,
 } from './idle-scale-scenario';
+import { commaList, positiveInteger } from './cli-values';
 
 interface Options {
   reps: number;
@@ -172,12 +173,6 @@ function parseArgs(argv: string[]): Options {
     interleaveRounds: INTERLEAVE_ROUNDS,
   };
   const explicit = new Set<string>();
-  const list = (value: string | undefined): string[] => (value ?? '').split(',').filter((v) => v !== '');
-  const number = (flag: string, value: string | undefined): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string | undefined => argv[++i];
@@ -187,16 +182,16 @@ function parseArgs(argv: string[]): Options {
         options.quick = true;
         break;
       case '--reps':
-        options.reps = number(flag, value());
+        options.reps = positiveInteger(flag, value());
         break;
       case '--warmup':
-        options.warmupMs = number(flag, value());
+        options.warmupMs = positiveInteger(flag, value());
         break;
       case '--duration':
-        options.durationMs = number(flag, value());
+        options.durationMs = positiveInteger(flag, value());
         break;
       case '--scenario': {
-        const ids = list(value());
+        const ids = commaList(value());
         options.idleScale = ids.includes(IDLE_SCALE_ID);
         options.scenarios = ids
           .filter((id) => id !== IDLE_SCALE_ID)
@@ -212,23 +207,23 @@ function parseArgs(argv: string[]): Options {
         options.idleScale = true;
         break;
       case '--target':
-        options.targets = list(value()).map((name) => {
+        options.targets = commaList(value()).map((name) => {
           if (!(name in TARGETS)) throw new Error(`unknown target ${name}`);
           return name as TargetName;
         });
         break;
       case '--idle-sessions':
-        options.idleSessions = number(flag, value());
+        options.idleSessions = positiveInteger(flag, value());
         break;
       case '--fanout-sizes':
-        options.fanOutSizes = list(value()).map((n) => number('--fanout-sizes', n));
+        options.fanOutSizes = commaList(value()).map((n) => positiveInteger('--fanout-sizes', n));
         if (options.fanOutSizes.length === 0) throw new Error('--fanout-sizes needs a list of sizes');
         break;
       case '--fanout-messages':
-        options.fanOutMessages = number(flag, value());
+        options.fanOutMessages = positiveInteger(flag, value());
         break;
       case '--idle-scale-steps': {
-        const steps = list(value()).map((n) => number(flag, n));
+        const steps = commaList(value()).map((n) => positiveInteger(flag, n));
         if (steps.length < 3 || steps.some((n, j) => j > 0 && n <= steps[j - 1]))
           throw new Error(`${flag} needs three steps or more, growing: the slope is judged over two halves`);
         options.idleScaleSteps = steps;
@@ -241,10 +236,10 @@ function parseArgs(argv: string[]): Options {
         break;
       }
       case '--interleave-rounds':
-        options.interleaveRounds = number(flag, value());
+        options.interleaveRounds = positiveInteger(flag, value());
         break;
       case '--heartbeat-sessions':
-        options.heartbeatSessions = number(flag, value());
+        options.heartbeatSessions = positiveInteger(flag, value());
         break;
       case '--no-pin':
         options.pin = false;
