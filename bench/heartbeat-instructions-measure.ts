@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClientTarget, LoadResult, MemoryReply } from './ipc';
 import { IpcPeer } from './ipc';
-import { start, startServer, stop } from './processes';
+import { startServer, stop } from './processes';
 import { TARGETS, type TargetName } from './scenarios';
-import { SERVER_FLAGS, loadFor, specOf, takesPart, type ScaleTransport } from './idle-scale-measure';
+import { SERVER_FLAGS, eachIdleServer, loadFor, specOf, type ScaleTransport } from './idle-scale-measure';
 import { InstructionWindow, callgrindPrefix } from './callgrind';
 import { countedWindow } from './counted-window';
 import type { InstructionRecord } from './heartbeat-instructions-figures';
@@ -178,38 +178,22 @@ function describe(r: InstructionRecord, options: InstructionOptions): string {
   );
 }
 
-/**
- * Every repetition, transport and target that takes part, each in a fresh server, with one
- * load generator (replaced after a failure). Repetitions alternate the order of targets.
- */
-export async function measureInstructions(
+/** Every step of every server idle-scale's eachIdleServer() starts, counted in instructions. */
+export function measureInstructions(
   options: InstructionOptions,
   pins: { server: string[]; client: string[] },
 ): Promise<InstructionRecord[]> {
-  const records: InstructionRecord[] = [];
-  let clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
-  let client = new IpcPeer(clientChild, 'load generator');
-  try {
-    for (let rep = 0; rep < options.reps; rep++) {
-      for (const transport of options.transports) {
-        const targets = options.targets.filter((t) => takesPart(t, transport));
-        for (const target of rep % 2 === 0 ? targets : [...targets].reverse()) {
-          try {
-            records.push(...(await runSteps(options, transport, target, rep, client, pins.server)));
-          } catch (error) {
-            const message = error instanceof Error ? error.message : String(error);
-            console.log(`  rep ${rep + 1} ${transport} ${target}: FAILED: ${message}`);
-            records.push({ transport, target, rep, step: options.steps[0], sessions: 0, error: message });
-            clientChild.kill('SIGKILL');
-            await stop(clientChild, null);
-            clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
-            client = new IpcPeer(clientChild, 'load generator');
-          }
-        }
-      }
-    }
-  } finally {
-    await stop(clientChild, client);
-  }
-  return records;
+  return eachIdleServer<InstructionRecord>(
+    options,
+    pins,
+    (transport, target, rep, client) => runSteps(options, transport, target, rep, client, pins.server),
+    (transport, target, rep, error) => ({
+      transport,
+      target,
+      rep,
+      step: options.steps[0],
+      sessions: 0,
+      error,
+    }),
+  );
 }

@@ -343,14 +343,17 @@ function describe(record: StepRecord): string {
 }
 
 /**
- * Every repetition, transport and target that takes part, each in a fresh server, with one
- * load generator of its own (started here, replaced after a failure, stopped at the end).
+ * Every repetition, transport and target that takes part, each in a fresh server that
+ * `runSteps` starts, with one load generator of its own (started here, replaced after a
+ * failure, stopped at the end). A server that fails is `failed`'s record.
  */
-export async function measureIdleScale(
-  options: ScaleOptions,
+export async function eachIdleServer<R>(
+  options: { reps: number; transports: readonly ScaleTransport[]; targets: readonly TargetName[] },
   pins: { server: string[]; client: string[] },
-): Promise<StepRecord[]> {
-  const records: StepRecord[] = [];
+  runSteps: (transport: ScaleTransport, target: TargetName, rep: number, client: IpcPeer) => Promise<R[]>,
+  failed: (transport: ScaleTransport, target: TargetName, rep: number, message: string) => R,
+): Promise<R[]> {
+  const records: R[] = [];
   let clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
   let client = new IpcPeer(clientChild, 'load generator');
   try {
@@ -360,11 +363,11 @@ export async function measureIdleScale(
         // Alternating the order: slow drifts of the machine hit every target alike.
         for (const target of rep % 2 === 0 ? targets : [...targets].reverse()) {
           try {
-            records.push(...(await runSteps(options, transport, target, rep, client, pins.server)));
+            records.push(...(await runSteps(transport, target, rep, client)));
           } catch (error) {
             const message = error instanceof Error ? error.message : String(error);
             console.log(`  rep ${rep + 1} ${transport} ${target}: FAILED: ${message}`);
-            records.push({ transport, target, rep, step: options.steps[0], sessions: 0, error: message });
+            records.push(failed(transport, target, rep, message));
             // A load generator in an unknown state is replaced, not reused.
             clientChild.kill('SIGKILL');
             await stop(clientChild, null);
@@ -378,6 +381,26 @@ export async function measureIdleScale(
     await stop(clientChild, client);
   }
   return records;
+}
+
+/** The idle-scale measurement: every step of every server eachIdleServer() starts. */
+export function measureIdleScale(
+  options: ScaleOptions,
+  pins: { server: string[]; client: string[] },
+): Promise<StepRecord[]> {
+  return eachIdleServer<StepRecord>(
+    options,
+    pins,
+    (transport, target, rep, client) => runSteps(options, transport, target, rep, client, pins.server),
+    (transport, target, rep, error) => ({
+      transport,
+      target,
+      rep,
+      step: options.steps[0],
+      sessions: 0,
+      error,
+    }),
+  );
 }
 
 /** What the report says of a run: when, how, and with which settings. */
