@@ -55,8 +55,8 @@ serveRequests(async (message) => {
       await delay(request.durationMs);
       return active.recorder.result(active.openSessions()) satisfies LoadResult;
     }
-    // A window of the runner's own length: the heartbeat-instructions runner ends it when
-    // the server's instrumented span ends, which no fixed duration would match.
+    // A window of the runner's own length: the instruction runners (counted-window.ts) end
+    // it when the server's instrumented span ends, which no fixed duration would match.
     case 'window-start': {
       current().recorder.reset();
       return true;

@@ -4,13 +4,13 @@
  * CPU per second its heartbeats and expiry sweep cost. Shared by `npm run bench:idle-scale`
  * (idle-scale.ts) and the `idle-scale` scenario of `npm run bench` (run.ts).
  */
-import { join } from 'node:path';
 import type { ClientTarget, CpuReply, LoadResult, MemoryReply } from './ipc';
-import { IpcPeer } from './ipc';
+import type { IpcPeer } from './ipc';
 import { SPARE_FILE_DESCRIPTORS, machineBusyMicros, openFileLimit } from './host';
-import { start, startServer, stop } from './processes';
+import { startServer, stop } from './processes';
 import { TARGETS, type ScenarioSpec, type TargetName, type Transport } from './scenarios';
 import type { ScaleInfo, StepRecord } from './idle-scale-figures';
+import { LoadGenerator } from './load-generator';
 
 export type ScaleTransport = Extract<Transport, 'websocket' | 'xhr-streaming'>;
 
@@ -354,8 +354,7 @@ export async function eachIdleServer<R>(
   failed: (transport: ScaleTransport, target: TargetName, rep: number, message: string) => R,
 ): Promise<R[]> {
   const records: R[] = [];
-  let clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
-  let client = new IpcPeer(clientChild, 'load generator');
+  const generator = new LoadGenerator(pins.client);
   try {
     for (let rep = 0; rep < options.reps; rep++) {
       for (const transport of options.transports) {
@@ -363,22 +362,18 @@ export async function eachIdleServer<R>(
         // Alternating the order: slow drifts of the machine hit every target alike.
         for (const target of rep % 2 === 0 ? targets : [...targets].reverse()) {
           try {
-            records.push(...(await runSteps(transport, target, rep, client)));
+            records.push(...(await runSteps(transport, target, rep, generator.get())));
           } catch (error) {
             const message = error instanceof Error ? error.message : String(error);
             console.log(`  rep ${rep + 1} ${transport} ${target}: FAILED: ${message}`);
             records.push(failed(transport, target, rep, message));
-            // A load generator in an unknown state is replaced, not reused.
-            clientChild.kill('SIGKILL');
-            await stop(clientChild, null);
-            clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
-            client = new IpcPeer(clientChild, 'load generator');
+            await generator.restart();
           }
         }
       }
     }
   } finally {
-    await stop(clientChild, client);
+    await generator.close();
   }
   return records;
 }

@@ -15,8 +15,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ClientTarget, LoadResult } from './ipc';
-import { IpcPeer } from './ipc';
-import { killChildren, pinning, start, startServer, stop } from './processes';
+import type { IpcPeer } from './ipc';
+import { killChildren, pinning, startServer, stop } from './processes';
 import { SCENARIOS, TARGETS, targetsFor, type ScenarioSpec, type TargetName } from './scenarios';
 import { pretty } from './host';
 import { InstructionWindow, callgrindPrefix } from './callgrind';
@@ -27,6 +27,7 @@ import {
   type MessageInstructionRun,
 } from './message-instructions-report';
 import { commaList, positiveInteger } from './cli-values';
+import { LoadGenerator } from './load-generator';
 
 interface Options {
   scenarios: ScenarioSpec[];
@@ -203,8 +204,7 @@ async function main(): Promise<void> {
   }
   const pins = pinning(options.pin, null);
   const records: MessageInstructionRecord[] = [];
-  let clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
-  let client = new IpcPeer(clientChild, 'load generator');
+  const generator = new LoadGenerator(pins.client);
   try {
     for (let rep = 0; rep < options.reps; rep++) {
       for (const spec of options.scenarios) {
@@ -214,20 +214,15 @@ async function main(): Promise<void> {
         // Alternate the order, as npm run bench does: no target always first after a start.
         if (rep % 2 === 1) targets.reverse();
         for (const target of targets) {
-          const record = await measureOne(options, spec, target, rep, client, pins.server);
+          const record = await measureOne(options, spec, target, rep, generator.get(), pins.server);
           console.log(`  rep ${rep + 1} ${spec.id} ${target.padEnd(22)} ${describe(record)}`);
           records.push(record);
-          if (record.error !== undefined) {
-            // A load generator left mid-request is started afresh.
-            await stop(clientChild, null);
-            clientChild = start(pins.client, [join(__dirname, 'client.js')], 'load generator');
-            client = new IpcPeer(clientChild, 'load generator');
-          }
+          if (record.error !== undefined) await generator.restart();
         }
       }
     }
   } finally {
-    await stop(clientChild, client);
+    await generator.close();
   }
   const run: MessageInstructionRun = {
     info: {

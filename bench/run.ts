@@ -12,12 +12,11 @@
  *   npm run bench -- --profile --target ours-express --scenario ws-pingpong --reps 1
  *   npm run bench -- --baseline HEAD~1   each library target against its build at HEAD~1
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { IpcPeer, type ClientTarget, type CpuReply, type LoadResult, type MemoryReply } from './ipc';
+import type { ClientTarget, CpuReply, LoadResult, MemoryReply } from './ipc';
 import {
   IDLE_CPU_WARMUP_MS,
   SCENARIOS,
@@ -56,6 +55,7 @@ import {
   embeddedOptions,
 } from './idle-scale-scenario';
 import { commaList, positiveInteger } from './cli-values';
+import { LoadGenerator } from './load-generator';
 
 interface Options {
   reps: number;
@@ -291,34 +291,6 @@ function parseArgs(argv: string[]): Options {
   if (options.baseline !== null && !options.targets.some((t) => TARGETS[t].library))
     throw new Error('--baseline compares library targets, and none is among the targets to run');
   return options;
-}
-
-class LoadGenerator {
-  private child: ChildProcess | null = null;
-  private peer: IpcPeer | null = null;
-
-  constructor(private readonly prefix: string[]) {}
-
-  /** The running load generator, started again if a previous run killed it. */
-  get(): IpcPeer {
-    if (this.child === null || this.child.exitCode !== null || this.child.signalCode !== null) {
-      this.child = start(this.prefix, [join(__dirname, 'client.js')], 'load generator');
-      this.peer = new IpcPeer(this.child, 'load generator');
-    }
-    return this.peer as IpcPeer;
-  }
-
-  async restart(): Promise<void> {
-    if (this.child !== null) {
-      this.child.kill('SIGKILL');
-      await stop(this.child, null);
-    }
-    this.child = null;
-  }
-
-  async close(): Promise<void> {
-    if (this.child !== null) await stop(this.child, this.peer);
-  }
 }
 
 // ---------------------------------------------------------------------------------------
